@@ -1,0 +1,32 @@
+"""Writes on bots and contacts."""
+
+from django.db import transaction
+
+from bots.models import Bot, Contact, ContactState, FlowBlock, new_webhook_secret
+
+
+def bot_rotate_webhook_secret(*, bot: Bot) -> None:
+    bot.webhook_secret = new_webhook_secret()
+    bot.save(update_fields=["webhook_secret"])
+
+
+def contact_get_or_create(*, bot: Bot, phone: str, name: str = "") -> Contact:
+    """The contact of ``phone`` on the bot that owns the channel (the router for a sub-bot)."""
+    owner = bot.top_level
+    contact, created = Contact.objects.get_or_create(
+        bot=owner, phone=phone, defaults={"name": name}
+    )
+    if not created and name and not contact.name:
+        contact.name = name
+        contact.save(update_fields=["name", "updated_at"])
+    return contact
+
+
+@transaction.atomic
+def contact_move_to_block(*, contact: Contact, bot: Bot, block: FlowBlock | None) -> ContactState:
+    """Point the contact's next message at ``bot`` / ``block`` (Blip's master-state and stateid)."""
+    state, _ = ContactState.objects.update_or_create(
+        contact=contact, defaults={"bot": bot, "block": block}
+    )
+    state.full_clean()
+    return state

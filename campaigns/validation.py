@@ -1,0 +1,200 @@
+"""The send-time checks of a campaign (R1, R3–R9), shared by the wizard, admin, API and scheduler.
+
+Every failure is a ``ValidationError`` keyed by the field to fix, with a stable code that names the
+rule, so that each caller can point the operator at the right step.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, MessageTemplate
+from desk.models import Attendant
+
+# Stable error codes: tests, the wizard and the scheduler's failure_code rely on them.
+R1_NOT_CONNECTED = "R1_not_connected"
+R3_ROUTING_INCOMPLETE = "R3_routing_incomplete"
+R4_SUB_BOT_REQUIRED = "R4_sub_bot_required"
+R5_ATTENDANT_NOT_IN_TEAM = "R5_attendant_not_in_team"
+R6_ATTENDANT_BULK = "R6_attendant_bulk"
+R7_DESK_DISABLED = "R7_desk_disabled"
+R8_NO_HUMAN_BLOCK = "R8_no_human_block"
+R9_ROUTER_CONTEXT_OFF = "R9_router_context_off"
+TEMPLATE_NOT_APPROVED = "template_not_approved"
+BLOCK_OTHER_BOT = "block_other_bot"
+TEAM_OTHER_BOT = "team_other_bot"
+TEAM_DESK_DISABLED = "team_desk_disabled"
+
+
+def _add(errors: dict, field: str, message: str, code: str, **params) -> None:
+    errors.setdefault(field, []).append(ValidationError(message, code=code, params=params))
+
+
+def validate_campaign_for_send(*, campaign: Campaign) -> None:
+    """Raise ValidationError({field: [errors]}) unless the campaign may be sent now.
+
+    On success, ``campaign.attendant`` holds the attendant resolved from the e-mail.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    bot = campaign.bot
+    if not bot.is_connected_to_whatsapp:
+        _add(
+            errors,
+            "bot",
+            _("The bot %(bot)s is not connected to WhatsApp: connect its channel first."),
+            R1_NOT_CONNECTED,
+            bot=bot.name,
+        )
+    template = campaign.template
+    if template.status != MessageTemplate.Status.APPROVED:
+        _add(
+            errors,
+            "template",
+            _("The template %(name)s is not approved (status: %(status)s)."),
+            TEMPLATE_NOT_APPROVED,
+            name=template.name,
+            status=template.get_status_display(),
+        )
+    _check_routing(campaign, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_routing(campaign: Campaign, errors: dict) -> None:
+    target = campaign.routing_bot
+    if campaign.bot.is_router and target.pk == campaign.bot.pk:
+        _add(
+            errors,
+            "routing_bot",
+            _("This bot is a router: choose the sub-bot that takes the reply."),
+            R4_SUB_BOT_REQUIRED,
+        )
+        return
+    if campaign.routing == Campaign.Routing.FLOW:
+        _check_flow(campaign, errors)
+    elif campaign.routing == Campaign.Routing.TEAM:
+        _check_team(campaign, errors)
+    else:
+        _check_attendant(campaign, errors)
+
+
+def _check_flow(campaign: Campaign, errors: dict) -> None:
+    block = campaign.flow_block
+    if block is None:
+        _add(errors, "flow_block", _("Choose the flow block."), R3_ROUTING_INCOMPLETE)
+    elif block.bot_id != campaign.routing_bot_id:
+        _add(
+            errors,
+            "flow_block",
+            _("The block %(block)s is not in the flow of %(bot)s."),
+            BLOCK_OTHER_BOT,
+            block=block.name,
+            bot=campaign.routing_bot.name,
+        )
+
+
+def _check_team(campaign: Campaign, errors: dict) -> None:
+    team, target = campaign.team, campaign.routing_bot
+    if not target.desk_enabled:
+        _add(
+            errors,
+            "routing_bot",
+            _("Desk is not enabled on %(bot)s: enable it or route to a flow block."),
+            TEAM_DESK_DISABLED,
+            bot=target.name,
+        )
+    if team is None:
+        _add(errors, "team", _("Choose the Desk team."), R3_ROUTING_INCOMPLETE)
+    elif team.bot_id != target.pk:
+        _add(
+            errors,
+            "team",
+            _("The team %(team)s is not a Desk team of %(bot)s."),
+            TEAM_OTHER_BOT,
+            team=team.name,
+            bot=target.name,
+        )
+
+
+def _check_attendant(campaign: Campaign, errors: dict) -> None:
+    target = campaign.routing_bot
+    if campaign.kind == Campaign.Kind.BULK:
+        _add(
+            errors,
+            "routing",
+            _(
+                "Routing to an attendant is only for individual sends; route a bulk campaign "
+                "to a flow block or a Desk team."
+            ),
+            R6_ATTENDANT_BULK,
+        )
+    if not target.desk_enabled:
+        _add(
+            errors,
+            "routing_bot",
+            _("Desk is not enabled on %(bot)s, so no attendant can take the reply."),
+            R7_DESK_DISABLED,
+            bot=target.name,
+        )
+    _check_human_block(campaign, errors)
+    if target.is_sub_bot and not target.uses_router_context:
+        _add(
+            errors,
+            "routing_bot",
+            _("The sub-bot %(bot)s does not use the router context: turn it on in the router."),
+            R9_ROUTER_CONTEXT_OFF,
+            bot=target.name,
+        )
+    _resolve_attendant(campaign, errors)
+
+
+def _check_human_block(campaign: Campaign, errors: dict) -> None:
+    target, block = campaign.routing_bot, campaign.flow_block
+    if not target.blocks.filter(kind="human").exists():
+        _add(
+            errors,
+            "flow_block",
+            _("%(bot)s has no human-attendance block in its flow."),
+            R8_NO_HUMAN_BLOCK,
+            bot=target.name,
+        )
+    elif block is None:
+        _add(errors, "flow_block", _("Choose the human-attendance block."), R3_ROUTING_INCOMPLETE)
+    elif block.bot_id != target.pk or not block.is_human:
+        _add(
+            errors,
+            "flow_block",
+            _("The block %(block)s is not a human-attendance block of %(bot)s."),
+            R8_NO_HUMAN_BLOCK,
+            block=block.name,
+            bot=target.name,
+        )
+
+
+def _resolve_attendant(campaign: Campaign, errors: dict) -> None:
+    email = (campaign.attendant_email or "").strip().lower()
+    campaign.attendant_email = email
+    if not email:
+        _add(errors, "attendant_email", _("Enter the attendant's e-mail."), R3_ROUTING_INCOMPLETE)
+        return
+    attendant = (
+        Attendant.objects.filter(
+            bot=campaign.routing_bot, email__iexact=email, teams__bot=campaign.routing_bot
+        )
+        .distinct()
+        .first()
+    )
+    if attendant is None:
+        campaign.attendant = None
+        _add(
+            errors,
+            "attendant_email",
+            _(
+                "No attendant with the e-mail %(email)s is in a Desk team of %(bot)s. "
+                "Go back to step 3 and enter an attendant of that bot."
+            ),
+            R5_ATTENDANT_NOT_IN_TEAM,
+            email=email,
+            bot=campaign.routing_bot.name,
+        )
+        return
+    campaign.attendant = attendant

@@ -1,0 +1,159 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from bots.admin_scoping import ScopedInline, ScopedModelAdmin
+from desk.models import (
+    AttendanceRule,
+    Attendant,
+    InboundRouting,
+    ReplyDirective,
+    RuleCondition,
+    Team,
+    TeamMembership,
+    Ticket,
+)
+from desk.services import attendant_change_status
+
+
+class TeamMembershipInline(ScopedInline):
+    model = TeamMembership
+    verbose_name = _("attendant")
+    verbose_name_plural = _("attendants")
+
+
+class AttendantTeamInline(ScopedInline):
+    model = TeamMembership
+    verbose_name = _("team")
+    verbose_name_plural = _("teams")
+
+
+@admin.register(Team)
+class TeamAdmin(ScopedModelAdmin):
+    list_display = ["name", "bot", "attendant_count"]
+    list_filter = ["bot"]
+    search_fields = ["name"]
+    inlines = [TeamMembershipInline]
+    list_select_related = ["bot"]
+
+    @admin.display(description=_("attendants"))
+    def attendant_count(self, obj):
+        return obj.attendants.count()
+
+    def has_delete_permission(self, request, obj=None):
+        # Default takes every reply no rule claims: it cannot be removed.
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+def _status_action(status):
+    @admin.action(description=_("Set status: %(status)s") % {"status": status.label})
+    def action(modeladmin, request, queryset):
+        for attendant in queryset:
+            attendant_change_status(attendant=attendant, status=status)
+
+    action.__name__ = f"set_status_{status.value}"
+    return action
+
+
+@admin.register(Attendant)
+class AttendantAdmin(ScopedModelAdmin):
+    list_display = ["email", "name", "bot", "status", "slots", "team_names", "user"]
+    list_filter = ["status", "bot"]
+    search_fields = ["email", "name"]
+    readonly_fields = ["status", "status_changed_at"]
+    inlines = [AttendantTeamInline]
+    list_select_related = ["bot", "user"]
+    actions = [_status_action(s) for s in Attendant.Status]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("teams")
+
+    @admin.display(description=_("teams"))
+    def team_names(self, obj):
+        return ", ".join(team.name for team in obj.teams.all())
+
+
+class RuleConditionInline(ScopedInline):
+    model = RuleCondition
+    extra = 1
+
+
+@admin.register(AttendanceRule)
+class AttendanceRuleAdmin(ScopedModelAdmin):
+    list_display = ["priority", "name", "bot", "operator", "team", "is_active"]
+    list_display_links = ["name"]
+    list_filter = ["is_active", "bot"]
+    search_fields = ["name"]
+    inlines = [RuleConditionInline]
+    list_select_related = ["bot", "team"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(ScopedModelAdmin):
+    list_display = [
+        "sequence",
+        "bot",
+        "contact",
+        "team",
+        "requested_attendant",
+        "attendant",
+        "status",
+        "routed_by",
+        "created_at",
+    ]
+    list_filter = ["status", "routed_by", "bot", "team"]
+    search_fields = ["contact__phone", "contact__name", "sequence"]
+    readonly_fields = [
+        "sequence",
+        "status",
+        "routed_by",
+        "routing_reason",
+        "directive",
+        "transferred_to",
+        "created_at",
+        "opened_at",
+        "closed_at",
+    ]
+    list_select_related = ["bot", "contact", "team", "attendant", "requested_attendant"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request, *args):
+        return False
+
+
+@admin.register(ReplyDirective)
+class ReplyDirectiveAdmin(ScopedModelAdmin):
+    list_display = [
+        "contact",
+        "bot",
+        "attendant",
+        "team",
+        "source_label",
+        "sent_at",
+        "valid_until",
+        "superseded",
+    ]
+    list_filter = ["superseded", "bot"]
+    search_fields = ["contact__phone", "source_label"]
+    list_select_related = ["contact", "bot", "attendant", "team"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundRouting)
+class InboundRoutingAdmin(ScopedModelAdmin):
+    bot_path = "message__bot"
+    list_display = ["created_at", "message", "target", "reason", "ticket"]
+    list_filter = ["target"]
+    list_select_related = ["message__contact", "ticket"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

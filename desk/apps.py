@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DeskConfig(AppConfig):
+    name = "desk"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = _("Desk")
+
+    def ready(self) -> None:
+        from desk import signals  # noqa: F401  (connects the receivers)

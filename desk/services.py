@@ -1,0 +1,43 @@
+"""Writes of the Desk. Every function owns its transaction and validates before saving."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bots.models import Bot
+from desk.models import DEFAULT_TEAM_NAME, Attendant, Team, TeamMembership
+
+
+def team_ensure_default(*, bot: Bot) -> Team:
+    team, _created = Team.objects.get_or_create(bot=bot, name=DEFAULT_TEAM_NAME)
+    return team
+
+
+@transaction.atomic
+def attendant_set_teams(*, attendant: Attendant, teams: Iterable[Team]) -> None:
+    """Replace the attendant's teams; each must belong to the attendant's bot."""
+    teams = list(teams)
+    for team in teams:
+        TeamMembership(attendant=attendant, team=team).clean()
+    TeamMembership.objects.filter(attendant=attendant).exclude(team__in=teams).delete()
+    existing = set(
+        TeamMembership.objects.filter(attendant=attendant).values_list("team_id", flat=True)
+    )
+    TeamMembership.objects.bulk_create(
+        [TeamMembership(attendant=attendant, team=t) for t in teams if t.pk not in existing]
+    )
+
+
+def attendant_change_status(*, attendant: Attendant, status: str) -> Attendant:
+    if status not in Attendant.Status.values:
+        raise ValidationError(
+            {"status": ValidationError(_("Unknown status."), code="attendant_status")}
+        )
+    Attendant.objects.filter(pk=attendant.pk).update(
+        status=status, status_changed_at=timezone.now()
+    )
+    attendant.refresh_from_db(fields=["status", "status_changed_at"])
+    return attendant

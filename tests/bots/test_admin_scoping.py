@@ -1,0 +1,159 @@
+"""A staff member of bot A sees no row of bot B anywhere in the admin, and cannot open one."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from bots.models import Bot
+from tests.bots.factories import (
+    BotFactory,
+    BotMembershipFactory,
+    ContactFactory,
+    FlowBlockFactory,
+    MessageFactory,
+    SubBotFactory,
+    UserFactory,
+)
+from tests.campaigns.factories import CampaignFactory, MessageTemplateFactory, RecipientFactory
+from tests.desk.factories import (
+    AttendanceRuleFactory,
+    AttendantFactory,
+    InboundRoutingFactory,
+    ReplyDirectiveFactory,
+    TeamFactory,
+    TicketFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def world(bot: Bot) -> dict:
+    """One row of every admin-registered model, all belonging to ``bot``."""
+    contact = ContactFactory(bot=bot)
+    campaign = CampaignFactory(bot=bot)
+    return {
+        "bot": bot,
+        "flowblock": FlowBlockFactory(bot=bot),
+        "contact": contact,
+        "message": MessageFactory(contact=contact),
+        "team": TeamFactory(bot=bot),
+        "attendant": AttendantFactory(bot=bot),
+        "attendancerule": AttendanceRuleFactory(bot=bot),
+        "ticket": TicketFactory(bot=bot, contact=contact),
+        "replydirective": ReplyDirectiveFactory(attendant=AttendantFactory(bot=bot)),
+        "messagetemplate": MessageTemplateFactory(bot=bot),
+        "campaign": campaign,
+        "recipient": RecipientFactory(campaign=campaign),
+        "inboundrouting": InboundRoutingFactory(message=MessageFactory(contact=contact)),
+    }
+
+
+@pytest.fixture
+def two_bots(client):
+    mine, theirs = world(BotFactory(slug="mine")), world(BotFactory(slug="theirs"))
+    membership = BotMembershipFactory(bot=mine["bot"], role="admin")
+    client.force_login(membership.user)
+    return mine, theirs
+
+
+def scoped_models():
+    return [m for m in admin.site._registry if m._meta.app_label in {"bots", "desk", "campaigns"}]
+
+
+def test_every_changelist_hides_the_other_bots_rows(client, two_bots):
+    mine, theirs = two_bots
+    checked = 0
+    for model in scoped_models():
+        key = model._meta.model_name
+        if key not in theirs:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{key}_changelist")
+        response = client.get(url)
+        assert response.status_code == 200, url
+        shown = set(response.context["cl"].queryset.values_list("pk", flat=True))
+        assert theirs[key].pk not in shown, key
+        assert mine[key].pk in shown, key
+        checked += 1
+    assert checked >= 12
+
+
+def test_change_pages_of_the_other_bot_are_forbidden(client, two_bots):
+    _mine, theirs = two_bots
+    for key, obj in theirs.items():
+        meta = obj._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        assert client.get(url).status_code in (403, 404), key
+        delete = reverse(f"admin:{meta.app_label}_{meta.model_name}_delete", args=[obj.pk])
+        assert client.post(delete, {"post": "yes"}).status_code in (403, 404), key
+        assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_own_change_page_opens(client, two_bots):
+    mine, _ = two_bots
+    url = reverse("admin:bots_bot_change", args=[mine["bot"].pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert mine["bot"].webhook_secret not in response.content.decode()
+
+
+def test_foreign_key_choices_are_scoped(client, two_bots):
+    mine, theirs = two_bots
+    response = client.get(reverse("admin:desk_attendancerule_add"))
+    choices = {c for c, _ in response.context["adminform"].form.fields["team"].choices if c}
+    assert str(theirs["team"].pk) not in {str(c) for c in choices}
+    assert str(mine["team"].pk) in {str(c) for c in choices}
+
+
+def test_router_membership_covers_the_sub_bots(client):
+    sub = SubBotFactory()
+    team = TeamFactory(bot=sub)
+    client.force_login(BotMembershipFactory(bot=sub.router, role="admin").user)
+    response = client.get(reverse("admin:desk_team_changelist"))
+    assert team in response.context["cl"].queryset
+
+
+def test_attendant_role_gets_no_admin(client):
+    bot = BotFactory()
+    client.force_login(BotMembershipFactory(bot=bot, role="attendant").user)
+    assert client.get(reverse("admin:bots_bot_changelist")).status_code == 403
+
+
+def test_operator_can_view_bots_but_not_change_them(client):
+    bot = BotFactory()
+    client.force_login(BotMembershipFactory(bot=bot, role="operator").user)
+    url = reverse("admin:bots_bot_change", args=[bot.pk])
+    assert client.post(url, {"slug": "hacked", "name": "x", "kind": "bot"}).status_code == 403
+    bot.refresh_from_db()
+    assert bot.slug != "hacked"
+    assert client.get(reverse("admin:campaigns_campaign_add")).status_code == 200
+
+
+def test_superuser_sees_all(client):
+    bots = BotFactory.create_batch(2)
+    client.force_login(UserFactory(superuser=True))
+    response = client.get(reverse("admin:bots_bot_changelist"))
+    assert set(bots) <= set(response.context["cl"].queryset)
+
+
+def test_admin_refuses_an_R5_campaign_like_the_wizard(client):
+    bot = BotFactory()
+    client.force_login(UserFactory(superuser=True))
+    block = FlowBlockFactory(bot=bot, human=True)
+    template = MessageTemplateFactory(bot=bot, no_variables=True)
+    response = client.post(
+        reverse("admin:campaigns_campaign_add"),
+        {
+            "bot": bot.pk,
+            "name": "X",
+            "kind": "individual",
+            "template": template.pk,
+            "parameters": '{"body": []}',
+            "routing": "attendant",
+            "routing_bot": bot.pk,
+            "flow_block": block.pk,
+            "attendant_email": "ninguem@example.com",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert errors["attendant_email"][0].code == "R5_attendant_not_in_team"

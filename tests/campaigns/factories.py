@@ -1,0 +1,54 @@
+import datetime as dt
+
+import factory
+
+from campaigns.models import Campaign, MessageTemplate, Recipient
+from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory
+
+
+class MessageTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MessageTemplate
+
+    bot = factory.SubFactory(BotFactory)
+    name = factory.Sequence(lambda n: f"template_{n}")
+    language = "pt_BR"
+    category = MessageTemplate.Category.MARKETING
+    status = MessageTemplate.Status.APPROVED
+    body = "Olá, {{1}}! Sua oferta chegou."
+
+    class Params:
+        no_variables = factory.Trait(body="Olá! Temos novidades.")
+        pending = factory.Trait(status=MessageTemplate.Status.PENDING)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A campaign routed to a flow block of its bot; traits switch the routing."""
+
+    class Meta:
+        model = Campaign
+
+    bot = factory.SubFactory(BotFactory)
+    name = factory.Sequence(lambda n: f"Campanha {n}")
+    kind = Campaign.Kind.INDIVIDUAL
+    template = factory.SubFactory(MessageTemplateFactory, bot=factory.SelfAttribute("..bot"))
+    parameters = factory.LazyFunction(lambda: {"body": ["Ana"]})
+    routing = Campaign.Routing.FLOW
+    routing_bot = factory.SelfAttribute("bot")
+    flow_block = factory.SubFactory(FlowBlockFactory, bot=factory.SelfAttribute("..routing_bot"))
+
+    class Params:
+        bulk = factory.Trait(kind=Campaign.Kind.BULK, parameters={"body": ["nome"]})
+        scheduled = factory.Trait(
+            status=Campaign.Status.SCHEDULED,
+            scheduled_at=factory.Faker("future_datetime", tzinfo=dt.UTC),
+        )
+
+
+class RecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Recipient
+
+    campaign = factory.SubFactory(CampaignFactory)
+    contact = factory.SubFactory(ContactFactory, bot=factory.SelfAttribute("..campaign.bot"))
+    parameters = factory.LazyFunction(lambda: {"body": ["Ana"]})
