@@ -1,5 +1,6 @@
 """Writes of the Desk. Every function owns its transaction and validates before saving."""
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -7,8 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bots.models import Bot
-from desk.models import DEFAULT_TEAM_NAME, Attendant, Team, TeamMembership
+from bots.models import Bot, Contact, FlowBlock
+from desk.models import (
+    DEFAULT_TEAM_NAME,
+    Attendant,
+    ReplyDirective,
+    Team,
+    TeamMembership,
+)
+
+DIRECTIVE_LIFETIME = dt.timedelta(hours=24)
 
 
 def team_ensure_default(*, bot: Bot) -> Team:
@@ -41,3 +50,38 @@ def attendant_change_status(*, attendant: Attendant, status: str) -> Attendant:
     )
     attendant.refresh_from_db(fields=["status", "status_changed_at"])
     return attendant
+
+
+@transaction.atomic
+def directive_create(
+    *,
+    contact: Contact,
+    bot: Bot,
+    sent_at: dt.datetime,
+    source_label: str,
+    source_id: int | None = None,
+    attendant: Attendant | None = None,
+    team: Team | None = None,
+    human_block: FlowBlock | None = None,
+) -> ReplyDirective:
+    """Leave a directive for the contact's next reply, valid 24 h after the send (R11).
+
+    A later send replaces the earlier directive (R12): the current one is superseded in the same
+    transaction, and the partial unique index guarantees one current directive per contact even
+    when two sends to the same contact race.
+    """
+    ReplyDirective.objects.filter(contact=contact, superseded=False).update(superseded=True)
+    directive = ReplyDirective(
+        contact=contact,
+        bot=bot,
+        attendant=attendant,
+        team=team,
+        human_block=human_block,
+        source_label=source_label[:200],
+        source_id=source_id,
+        sent_at=sent_at,
+        valid_until=sent_at + DIRECTIVE_LIFETIME,
+    )
+    directive.full_clean(validate_constraints=False)
+    directive.save()
+    return directive

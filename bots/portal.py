@@ -1,0 +1,63 @@
+"""What every portal page shares: the current bot and the bots the user may switch to."""
+
+from functools import cached_property
+
+from django.contrib import admin
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+
+from bots.access import ALL_ROLES, has_role, top_level_bots_for
+from bots.models import Bot
+
+SESSION_KEY = "portal_bot_id"
+
+
+def current_bot(request, roles=ALL_ROLES) -> Bot | None:
+    """The bot chosen in the switcher, else the user's first bot; None when they have none."""
+    bots = top_level_bots_for(request.user, roles)
+    chosen = request.session.get(SESSION_KEY)
+    bot = bots.filter(pk=chosen).first() if chosen else None
+    return bot or bots.first()
+
+
+def set_current_bot(request, bot: Bot) -> None:
+    request.session[SESSION_KEY] = bot.pk
+
+
+def portal_context(request, bot: Bot | None) -> dict:
+    """The admin's own context (header, user links) plus the switcher, for pages in its look."""
+    context = admin.site.each_context(request)
+    context.update(
+        {
+            "is_nav_sidebar_enabled": False,
+            "has_permission": request.user.is_authenticated,
+            "portal_bot": bot,
+            "portal_bots": list(top_level_bots_for(request.user)),
+        }
+    )
+    return context
+
+
+class PortalMixin(LoginRequiredMixin):
+    """A page about the current bot; ``roles`` are the memberships that may open it."""
+
+    roles = ALL_ROLES
+
+    @cached_property
+    def bot(self) -> Bot:
+        slug = self.kwargs.get("bot_slug")
+        if slug:
+            bot = Bot.objects.filter(slug=slug, router__isnull=True).first()
+            if bot is None or not has_role(self.request.user, bot, self.roles):
+                raise Http404
+            set_current_bot(self.request, bot)
+            return bot
+        bot = current_bot(self.request, self.roles)
+        if bot is None:
+            raise Http404
+        return bot
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(portal_context(self.request, self.bot))
+        return context

@@ -1,0 +1,3 @@
+"""Routes of the inbound pipeline: the message webhook."""
+
+urlpatterns: list = []
