@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from bots.models import Bot, Contact, ContactState, FlowBlock, new_webhook_secret
+from bots.models import Bot, Contact, ContactState, FlowBlock, Message, new_webhook_secret
 
 
 def bot_rotate_webhook_secret(*, bot: Bot) -> None:
@@ -30,3 +30,27 @@ def contact_move_to_block(*, contact: Contact, bot: Bot, block: FlowBlock | None
     )
     state.full_clean()
     return state
+
+
+def message_record(
+    *,
+    bot: Bot,
+    contact: Contact,
+    direction: str,
+    text: str,
+    status: str,
+    kind: str = Message.Kind.TEXT,
+    payload: dict | None = None,
+    gateway_message_id: str = "",
+) -> Message:
+    """Append one message to the channel log (the conversation history and the outbox)."""
+    return Message.objects.create(
+        bot=bot.top_level,
+        contact=contact,
+        direction=direction,
+        kind=kind,
+        text=text,
+        payload=payload or {},
+        status=status,
+        gateway_message_id=gateway_message_id,
+    )

@@ -1,0 +1,37 @@
+"""Small helpers for Blip's LIME envelopes and webhook authentication."""
+
+import hmac
+
+from django.http import Http404
+
+from bots.models import Bot
+
+
+class WebhookAuthError(Exception):
+    """The request does not carry the bot's webhook secret."""
+
+
+def node_to_phone(node: str) -> str:
+    """'5511999998888@wa.gw.msging.net/instance' → '+5511999998888'; ValueError when not a phone."""
+    if not isinstance(node, str) or "@" not in node:
+        raise ValueError("not a LIME node")
+    name = node.split("@", 1)[0].strip()
+    if not name.isdigit() or not 8 <= len(name) <= 15:
+        raise ValueError("the node's name is not a phone number")
+    return f"+{name}"
+
+
+def webhook_bot(request, bot_slug: str) -> Bot:
+    """The top-level bot of a webhook URL, after checking ``Authorization: Key <secret>``.
+
+    Raises Http404 for an unknown bot and WebhookAuthError for a missing or wrong secret; the
+    comparison takes constant time so the secret cannot be guessed byte by byte.
+    """
+    bot = Bot.objects.filter(slug=bot_slug, router__isnull=True).first()
+    if bot is None:
+        raise Http404
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "key" or not hmac.compare_digest(secret.strip(), bot.webhook_secret):
+        raise WebhookAuthError
+    return bot

@@ -1,0 +1,40 @@
+import datetime as dt
+
+import pytest
+
+from desk.models import ReplyDirective
+from desk.services import directive_create
+from tests.bots.factories import ContactFactory
+from tests.desk.factories import AttendantFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+def test_R11_directive_is_valid_for_24_hours_after_the_send():
+    attendant = AttendantFactory()
+    contact = ContactFactory(bot=attendant.bot)
+    directive = directive_create(
+        contact=contact, bot=attendant.bot, sent_at=T0, source_label="C1", attendant=attendant
+    )
+    assert directive.valid_until == T0 + dt.timedelta(hours=24)
+
+
+def test_R12_a_later_send_replaces_the_earlier_directive():
+    attendant = AttendantFactory()
+    team = TeamFactory(bot=attendant.bot)
+    contact = ContactFactory(bot=attendant.bot)
+    first = directive_create(
+        contact=contact, bot=attendant.bot, sent_at=T0, source_label="C1", attendant=attendant
+    )
+    second = directive_create(
+        contact=contact,
+        bot=attendant.bot,
+        sent_at=T0 + dt.timedelta(hours=3),
+        source_label="C2",
+        team=team,
+    )
+    first.refresh_from_db()
+    assert first.superseded and not second.superseded
+    assert ReplyDirective.objects.get(contact=contact, superseded=False) == second
