@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -42,6 +43,7 @@ class BotAdminForm(forms.ModelForm):
 
 class SubBotInline(ScopedInline):
     model = Bot
+    formfield_overrides = {models.CharField: {"widget": forms.TextInput(attrs={"size": 14})}}
     fk_name = "router"
     fields = [
         "slug",
@@ -82,7 +84,10 @@ class BotAdmin(ScopedModelAdmin):
         (None, {"fields": ["slug", "name", "kind", "whatsapp_number", "desk_enabled"]}),
         (
             _("Sub-bot"),
-            {"fields": ["router", "service_name", "is_main_service", "uses_router_context"]},
+            {
+                "fields": ["router", "service_name", "is_main_service", "uses_router_context"],
+                "description": _("Only for a sub-bot (chatbot atrelado) of a router."),
+            },
         ),
         (
             _("Blip"),
@@ -99,6 +104,33 @@ class BotAdmin(ScopedModelAdmin):
         ),
     ]
     actions = ["rotate_webhook_secret"]
+
+    def get_fieldsets(self, request, obj=None):
+        # Show each kind of bot only what applies to it: a router has no Desk or flow of its
+        # own, and a sub-bot has no channel of its own.
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        hidden = set()
+        if obj.is_router:
+            hidden = {
+                "desk_enabled",
+                "blip_flow_id",
+                "router",
+                "service_name",
+                "is_main_service",
+                "uses_router_context",
+            }
+        elif obj.is_sub_bot:
+            hidden = {"whatsapp_number", "kind"}
+        else:
+            hidden = {"router", "service_name", "is_main_service", "uses_router_context"}
+        result = []
+        for name, options in fieldsets:
+            fields = [f for f in options["fields"] if f not in hidden]
+            if fields:
+                result.append((name, {**options, "fields": fields}))
+        return result
 
     def get_inlines(self, request, obj):
         if obj is None:

@@ -102,6 +102,48 @@ class CampaignAdmin(ScopedModelAdmin):
     list_select_related = ["bot", "template"]
     date_hierarchy = "created_at"
     actions = ["cancel"]
+    fieldsets = [
+        (None, {"fields": ["name", "bot", "status", "created_by", "created_at"]}),
+        (
+            _("1. Audience"),
+            {
+                "fields": [
+                    "kind",
+                    "audience_file",
+                    "audience_size",
+                    "skipped_rows",
+                    "opted_out_count",
+                ]
+            },
+        ),
+        (_("2. Content"), {"fields": ["template", "parameters"]}),
+        (
+            _("3. Reply routing"),
+            {
+                "fields": [
+                    "routing",
+                    "routing_bot",
+                    "flow_block",
+                    "team",
+                    "attendant_email",
+                    "attendant",
+                ]
+            },
+        ),
+        (
+            _("4. Send"),
+            {
+                "fields": [
+                    "scheduled_at",
+                    "dispatched_at",
+                    "lateness_seconds",
+                    "finished_at",
+                    "failure_code",
+                    "failure_reason",
+                ]
+            },
+        ),
+    ]
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -32,7 +32,7 @@ class Team(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} — {self.bot}"
+        return f"{self.name} · {self.bot}"
 
     @property
     def is_default(self) -> bool:
@@ -149,7 +149,7 @@ class TeamMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.attendant} ∈ {self.team.name}"
+        return f"{self.attendant} — {self.team.name}"
 
     def clean(self) -> None:
         if self.attendant_id and self.team_id and self.attendant.bot_id != self.team.bot_id:
