@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,9 +39,8 @@ def campaigns_resume_stalled(*, resume_after: dt.timedelta | None = None) -> lis
     resume_after = resume_after if resume_after is not None else _setting("RESUME_AFTER")
     cutoff = timezone.now() - resume_after
     resumed = []
-    for campaign in Campaign.objects.filter(
-        status=CampaignStatus.SENDING, dispatched_at__lte=cutoff
-    ):
+    sending = Campaign.objects.filter(status=CampaignStatus.SENDING)
+    for campaign in sending.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=cutoff)):
         last_claim = campaign.recipients.aggregate(last=Max("claimed_at"))["last"]
         if last_claim is not None and last_claim > cutoff:
             continue  # a worker is on it
