@@ -16,12 +16,22 @@ class BlipGateway:
     name = "blip"
 
     # Clients keep connections alive, so they are shared by every gateway of the process.
-    _clients: dict[tuple[str, str], BlipClient] = {}
-    _identities: OrderedDict[tuple[str, str], str] = OrderedDict()
+    _clients: dict[tuple[str, str, float], BlipClient] = {}
+    _identities: OrderedDict[tuple[str, str, str], str] = OrderedDict()
     _lock = threading.Lock()
 
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, timeout: float | None = None) -> None:
         self.base_url = base_url or settings.BLIP_API_URL
+        self.timeout = timeout or getattr(settings, "BLIP_TIMEOUT_SECONDS", 10.0)
+
+    @classmethod
+    def reset_caches(cls) -> None:
+        """Forget pooled clients and looked-up identities (tests switch fake servers)."""
+        with cls._lock:
+            for client in cls._clients.values():
+                client.close()
+            cls._clients.clear()
+            cls._identities.clear()
 
     def client(self, bot) -> BlipClient:
         # A sub-bot has no channel of its own: the router's key speaks for it.
@@ -29,16 +39,17 @@ class BlipGateway:
         key = owner.blip_api_key or bot.blip_api_key
         if not key:
             raise PermanentGatewayError(f"the bot {owner.slug} has no Blip API key")
-        cache_key = (self.base_url, key)
+        cache_key = (self.base_url, key, self.timeout)
         with self._lock:
             client = self._clients.get(cache_key)
             if client is None:
-                client = self._clients[cache_key] = BlipClient(self.base_url, key)
+                client = BlipClient(self.base_url, key, timeout=self.timeout)
+                self._clients[cache_key] = client
         return client
 
     def identity(self, *, bot, contact) -> str:
         """The contact's WhatsApp node; looked up once per process (a command round trip)."""
-        cache_key = (bot.top_level.slug, contact.phone)
+        cache_key = (self.base_url, bot.top_level.slug, contact.phone)
         with self._lock:
             identity = self._identities.get(cache_key)
         if identity is not None:

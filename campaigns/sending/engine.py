@@ -34,6 +34,7 @@ from campaigns.services import campaign_move
 from desk.services import directive_create
 
 logger = logging.getLogger(__name__)
+_sleep = time.sleep  # a seam: tests skip the backoff without freezing every thread's sleep
 
 SEND_ATTEMPTS = 5
 UNKNOWN_OUTCOME = "unknown_outcome"
@@ -149,7 +150,7 @@ def _deliver(recipient: Recipient, gateway, components: list[dict]) -> str:
         except TransientGatewayError as exc:
             if attempt + 1 >= attempts:
                 raise
-            time.sleep(max(exc.retry_after or 0.0, backoff_delay(attempt, base=0.2, cap=10.0)))
+            _sleep(max(exc.retry_after or 0.0, backoff_delay(attempt, base=0.2, cap=10.0)))
     raise PermanentGatewayError("no attempt made")  # attempts < 1: a configuration error
 
 
