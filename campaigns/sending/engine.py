@@ -225,6 +225,11 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status != CampaignStatus.SENDING:
         return False
+    unfinished = Recipient.objects.filter(
+        campaign_id=campaign_id, status__in=[S.PENDING, S.SENDING]
+    )
+    if unfinished.exists():  # cheap on the (campaign, status) index; counting is not
+        return False
     counts = campaign_counts(campaign_id=campaign_id)
     if counts[S.PENDING] or counts[S.SENDING]:
         return False
