@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from campaigns.models import Campaign, Recipient
 from tests.bots.factories import UserFactory
-from tests.browser.conftest import PHONE, browser, login, page, screenshot  # noqa: F401
+from tests.browser.conftest import PHONE, screenshot
 from tests.campaigns.factories import bulk_campaign_with_recipients
 
 pytestmark = [
@@ -31,7 +31,7 @@ def sending_campaign():
 
 
 @override_settings(ROOT_URLCONF="tests.campaigns.sending_browser_urls")
-def test_panel_refreshes_until_the_campaign_is_final(page, login, sending_campaign):  # noqa: F811
+def test_panel_refreshes_until_the_campaign_is_final(page, login, sending_campaign):
     login("boss", "pw", f"/test-campaign/{sending_campaign.pk}/")
     panel = page.locator("[data-testid=live-progress]")
     assert panel.locator("[data-testid=progress-pending]").inner_text() == "2"
@@ -50,7 +50,7 @@ def test_panel_refreshes_until_the_campaign_is_final(page, login, sending_campai
 
 
 @override_settings(ROOT_URLCONF="tests.campaigns.sending_browser_urls")
-def test_cancel_asks_for_confirmation_then_cancels(page, login, sending_campaign):  # noqa: F811
+def test_cancel_asks_for_confirmation_then_cancels(page, login, sending_campaign):
     login("boss", "pw", f"/test-campaign/{sending_campaign.pk}/")
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("[data-testid=cancel-campaign]")
