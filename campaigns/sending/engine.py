@@ -117,6 +117,9 @@ def send_one(*, recipient: Recipient, gateway) -> bool:
     except GatewayError as exc:
         recipient_fail(recipient=recipient, code=GATEWAY_PERMANENT, reason=exc.reason)
         return False
+    except ValueError as exc:  # the gateway refused our input before sending anything
+        recipient_fail(recipient=recipient, code=INVALID_PARAMETERS, reason=str(exc))
+        return False
     recipient_record_sent(recipient=recipient, gateway_id=gateway_id, components=components)
     return True
 

@@ -111,3 +111,14 @@ def test_flow_routing_sets_the_blip_state_before_sending(fake):
     assert fake.context(identity) == {f"stateid@{flow}": campaign.flow_block.block_id}
     paths = [r.path for r in fake.requests]
     assert paths == ["/commands", "/commands", "/messages"]
+
+
+def test_input_the_gateway_refuses_fails_the_recipient_not_the_batch(fake):
+    campaign = bulk_campaign_with_recipients(2, status=Campaign.Status.SENDING)
+    bad, good = campaign.recipients.order_by("pk")
+    bad.contact.__class__.objects.filter(pk=bad.contact_id).update(phone="5511")
+    engine.send_recipients(campaign_id=campaign.pk, recipient_ids=[bad.pk, good.pk])
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert (bad.status, bad.failure_code) == (S.FAILED, engine.INVALID_PARAMETERS)
+    assert good.status == S.SENT
