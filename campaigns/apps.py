@@ -6,3 +6,6 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Active messages")
+
+    def ready(self) -> None:
+        from campaigns.sending import receivers  # noqa: F401  (delivery events → recipients)

@@ -452,6 +452,9 @@ class Recipient(models.Model):
     )
     gateway_message_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
+    # Stable code of the failure (unknown_outcome, opted_out, gateway_permanent…): the progress
+    # panel groups by it and tests assert it, while the reason keeps the gateway's own words.
+    failure_code = models.CharField(_("failure code"), max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

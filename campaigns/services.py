@@ -35,13 +35,19 @@ def campaign_move(*, campaign: Campaign, to: str, **fields) -> bool:
 
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign) -> bool:
-    """Cancel a campaign not yet finished; recipients not yet claimed are failed as canceled."""
+    """Cancel a campaign not yet finished; recipients not yet claimed are failed as canceled.
+
+    Batches already queued then find no Pending recipient to claim, so they send nothing; a
+    recipient claimed before the cancel is already on its way and ends Sent or Failed.
+    """
     if campaign.is_final:
         return False
     if not campaign_move(campaign=campaign, to=CampaignStatus.CANCELED, finished_at=timezone.now()):
         return False
     Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING).update(
-        status=Recipient.Status.FAILED, failure_reason=_("Campaign canceled before sending.")
+        status=Recipient.Status.FAILED,
+        failure_code="canceled",
+        failure_reason=_("Campaign canceled before sending."),
     )
     return True
 

@@ -1,11 +1,34 @@
-"""The sending engine: fan-out, per-recipient claims, retries and statuses (issue #4)."""
+"""The sending engine: fan-out, per-recipient claims, retries and statuses (issue #4).
 
-import logging
+``start_sending`` fans a campaign already in Sending out to the workers in batches of ids;
+``campaigns.sending.engine`` sends them, ``scheduling`` dispatches due campaigns and
+``recovery`` settles what crashed workers left behind.
+"""
 
-logger = logging.getLogger(__name__)
+from django.conf import settings
+
+BATCH_SIZE = 200
 
 
-def start_sending(*, campaign_id: int) -> None:
-    # Replaced by the fan-out of the sending engine; until then a handed-off campaign waits in
-    # Sending with its recipients Pending, which is exactly the state the engine picks up.
-    logger.warning("sending engine not installed: campaign %s waits in Sending", campaign_id)
+def start_sending(*, campaign_id: int) -> int:
+    """Enqueue one task per batch of Pending recipients; returns the number of batches.
+
+    Safe to call again for the same campaign: each recipient is claimed by compare-and-set, so a
+    batch enqueued twice sends nothing twice.
+    """
+    from campaigns.models import Recipient
+    from campaigns.sending.engine import campaign_finish_if_done
+    from campaigns.tasks import send_recipients
+
+    ids = list(
+        Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = getattr(settings, "SENDING_BATCH_SIZE", BATCH_SIZE)
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+    for batch in batches:
+        send_recipients.delay(campaign_id=campaign_id, recipient_ids=batch)
+    if not batches:
+        campaign_finish_if_done(campaign_id=campaign_id)
+    return len(batches)

@@ -52,3 +52,11 @@ class RecipientFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     contact = factory.SubFactory(ContactFactory, bot=factory.SelfAttribute("..campaign.bot"))
     parameters = factory.LazyFunction(lambda: {"body": ["Ana"]})
+
+
+def bulk_campaign_with_recipients(n: int, **fields) -> Campaign:
+    """A Draft bulk campaign with ``n`` Pending recipients, as the wizard leaves it."""
+    campaign = CampaignFactory(bulk=True, **fields)
+    for i in range(n):
+        RecipientFactory(campaign=campaign, parameters={"body": [f"Pessoa {i}"]})
+    return campaign

@@ -1,0 +1,93 @@
+"""The ``blip`` backend: Blip's HTTP API through ``BlipClient``, one pooled client per key."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+
+from bots.gateway.blip import BlipClient, PermanentGatewayError
+
+_IDENTITY_CACHE_SIZE = 200_000
+
+
+class BlipGateway:
+    name = "blip"
+
+    # Clients keep connections alive, so they are shared by every gateway of the process.
+    _clients: dict[tuple[str, str, float], BlipClient] = {}
+    _identities: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+    _lock = threading.Lock()
+
+    def __init__(self, base_url: str | None = None, timeout: float | None = None) -> None:
+        self.base_url = base_url or settings.BLIP_API_URL
+        self.timeout = timeout or getattr(settings, "BLIP_TIMEOUT_SECONDS", 10.0)
+
+    @classmethod
+    def reset_caches(cls) -> None:
+        """Forget pooled clients and looked-up identities (tests switch fake servers)."""
+        with cls._lock:
+            for client in cls._clients.values():
+                client.close()
+            cls._clients.clear()
+            cls._identities.clear()
+
+    def client(self, bot) -> BlipClient:
+        # A sub-bot has no channel of its own: the router's key speaks for it.
+        owner = bot.top_level
+        key = owner.blip_api_key or bot.blip_api_key
+        if not key:
+            raise PermanentGatewayError(f"the bot {owner.slug} has no Blip API key")
+        cache_key = (self.base_url, key, self.timeout)
+        with self._lock:
+            client = self._clients.get(cache_key)
+            if client is None:
+                client = BlipClient(self.base_url, key, timeout=self.timeout)
+                self._clients[cache_key] = client
+        return client
+
+    def identity(self, *, bot, contact) -> str:
+        """The contact's WhatsApp node; looked up once per process (a command round trip)."""
+        cache_key = (self.base_url, bot.top_level.slug, contact.phone)
+        with self._lock:
+            identity = self._identities.get(cache_key)
+        if identity is not None:
+            return identity
+        identity = self.client(bot).resolve_identity(contact.phone)
+        with self._lock:
+            self._identities[cache_key] = identity
+            while len(self._identities) > _IDENTITY_CACHE_SIZE:
+                self._identities.popitem(last=False)
+        return identity
+
+    def send_template(self, *, bot, contact, message_id, template_name, language, components):
+        self.client(bot).send_template(
+            message_id=message_id,
+            to=self.identity(bot=bot, contact=contact),
+            template_name=template_name,
+            language=language,
+            components=components,
+        )
+        return message_id
+
+    def send_text(self, *, bot, contact, message_id, text):
+        to = self.identity(bot=bot, contact=contact)
+        self.client(bot).send_text(message_id=message_id, to=to, text=text)
+        return message_id
+
+    def set_context(self, *, bot, contact, target_bot, block) -> None:
+        """Master-State to the sub-bot under a router, then the flow's state to the block."""
+        identity = self.identity(bot=bot, contact=contact)
+        client = self.client(bot)
+        if target_bot.is_sub_bot:
+            if not target_bot.blip_address:
+                raise PermanentGatewayError(f"the sub-bot {target_bot.slug} has no Blip address")
+            client.set_master_state(identity=identity, sub_bot_address=target_bot.blip_address)
+        if block is None:
+            return
+        if not target_bot.blip_flow_id:
+            raise PermanentGatewayError(f"the bot {target_bot.slug} has no Blip flow id")
+        client.set_state(
+            identity=identity, flow_id=target_bot.blip_flow_id, block_id=block.block_id
+        )

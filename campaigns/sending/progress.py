@@ -1,0 +1,39 @@
+"""Reads for the live progress panel of a campaign."""
+
+from django.db.models import Count
+
+from campaigns.models import Campaign, Recipient
+
+S = Recipient.Status
+# Delivered, read and replied were all sent first.
+SENT_STATUSES = (S.SENT, S.DELIVERED, S.READ, S.REPLIED)
+
+
+def campaign_progress(*, campaign: Campaign) -> dict:
+    counts = dict.fromkeys(S.values, 0)
+    rows = campaign.recipients.values("status").annotate(n=Count("pk")).order_by()
+    for row in rows:
+        counts[row["status"]] = row["n"]
+    reasons = (
+        campaign.recipients.filter(status=S.FAILED)
+        .values("failure_code", "failure_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "failure_code")[:20]
+    )
+    return {
+        "id": campaign.pk,
+        "status": campaign.status,
+        "status_label": str(campaign.get_status_display()),
+        "is_final": campaign.is_final,
+        "total": sum(counts.values()),
+        "sent": sum(counts[s] for s in SENT_STATUSES),
+        "failed": counts[S.FAILED],
+        "pending": counts[S.PENDING] + counts[S.SENDING],
+        "by_status": counts,
+        "failure_code": campaign.failure_code,
+        "failure_reason": campaign.failure_reason,
+        "failures": [
+            {"code": r["failure_code"], "reason": r["failure_reason"], "count": r["n"]}
+            for r in reasons
+        ],
+    }

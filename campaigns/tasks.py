@@ -1,0 +1,40 @@
+"""Celery tasks: thin adapters over the sending services; each takes ids and is safe to rerun."""
+
+import datetime as dt
+
+from celery import shared_task
+
+
+@shared_task(name="campaigns.tasks.send_recipients", acks_late=True)
+def send_recipients(*, campaign_id: int, recipient_ids: list[int]) -> int:
+    from campaigns.sending.engine import send_recipients as send
+
+    return send(campaign_id=campaign_id, recipient_ids=recipient_ids)
+
+
+@shared_task(name="campaigns.tasks.start_sending")
+def start_sending(*, campaign_id: int) -> int:
+    from campaigns.sending import start_sending as start
+
+    return start(campaign_id=campaign_id)
+
+
+@shared_task(name="campaigns.tasks.send_scheduled_campaigns")
+def send_scheduled_campaigns() -> dict:
+    from campaigns.sending.scheduling import scheduler_tick
+
+    return scheduler_tick()
+
+
+@shared_task(name="campaigns.tasks.recover_sending")
+def recover_sending(
+    *, stale_after_seconds: float | None = None, resume_after_seconds: float | None = None
+) -> dict:
+    from campaigns.sending.recovery import sending_recover
+
+    def seconds(value):
+        return None if value is None else dt.timedelta(seconds=value)
+
+    return sending_recover(
+        stale_after=seconds(stale_after_seconds), resume_after=seconds(resume_after_seconds)
+    )
