@@ -88,6 +88,7 @@ class AudienceForm(forms.Form):
         self.upload_storage = upload_storage
         self.known_scan = known_scan or {}
         self.scan: dict | None = None
+        self._upload_name = ""
 
     def clean(self):
         data = super().clean()
@@ -129,6 +130,7 @@ class AudienceForm(forms.Form):
                 self.add_error("audience_file", _error(message, exc.code, **exc.params))
                 return
             scan["token"] = token
+            scan["filename"] = self._upload_name or scan.get("filename", "")
         self.scan = scan
         if scan["valid_rows"] - scan["opted_out"] <= 0:
             self.add_error(
@@ -145,6 +147,7 @@ class AudienceForm(forms.Form):
             )
 
     def _store_upload(self, upload) -> str:
+        self._upload_name = upload.name if upload else ""
         if not upload:
             return ""
         token = self.upload_storage.save(f"{uuid.uuid4().hex}.csv", upload)

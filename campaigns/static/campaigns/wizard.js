@@ -40,6 +40,9 @@
       $$(".var-field").forEach(function (el) { show(el, !!t && Number(el.dataset.var) <= t.variables); });
       show($('.part-field[data-part="header"]'), !!t && t.media_header);
       show($('.part-field[data-part="button"]'), !!t && t.url_button);
+      var urlHelp = $("[data-button-url]");
+      var urlButton = t && t.buttons.filter(function (b) { return b.type === "url"; })[0];
+      if (urlHelp) urlHelp.textContent = urlButton ? urlButton.url : "";
       if (!t) { preview.innerHTML = '<p class="muted">' + escapeHtml(preview.dataset.empty || "") + "</p>"; return; }
       var body = escapeHtml(t.body).replace(/\{\{\s*(\d+)\s*\}\}/g, function (m, n) {
         var v = value(n);
@@ -52,7 +55,8 @@
       if (t.footer) html += '<p class="wa-footer">' + escapeHtml(t.footer) + "</p>";
       if (t.buttons.length) {
         html += '<div class="wa-buttons">' + t.buttons.map(function (b) {
-          return '<span class="wa-button" data-type="' + escapeHtml(b.type) + '">' + escapeHtml(b.text) + "</span>";
+          var icon = b.type === "url" ? "↗ " : b.type === "phone" ? "✆ " : "";
+          return '<span class="wa-button" data-type="' + escapeHtml(b.type) + '">' + icon + escapeHtml(b.text) + "</span>";
         }).join("") + "</div>";
       }
       preview.innerHTML = html;
