@@ -77,6 +77,7 @@ class AudienceForm(forms.Form):
     audience_file = forms.FileField(
         label=_("CSV file"),
         required=False,
+        allow_empty_file=True,  # the parser names the problem (file_empty)
         help_text=_("Comma or semicolon; first column the phone, a header row with plain names."),
     )
     upload_token = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -111,6 +112,8 @@ class AudienceForm(forms.Form):
             )
 
     def _clean_bulk(self, data) -> None:
+        if "audience_file" in self.errors:
+            return
         token = self._store_upload(data.get("audience_file")) or data.get("upload_token", "")
         if not _TOKEN.fullmatch(token or "") or not self.upload_storage.exists(token):
             self.add_error(
@@ -301,7 +304,7 @@ class RoutingForm(forms.Form):
             Campaign.Routing.ATTENDANT: ["human_block", "attendant_email"],
         }.get(routing, [])
         for name in needed:
-            if not data.get(name):
+            if not data.get(name) and name not in self.errors:
                 self.add_error(name, _error(_("This field is required."), R3_ROUTING_INCOMPLETE))
         for name in ("flow_block", "human_block"):
             if name in needed and data.get(name) and data[name].bot_id != target.pk:

@@ -143,9 +143,10 @@ def campaign_create(
         attendant_email=(attendant_email or "").strip().lower(),
         scheduled_at=scheduled_at,
     )
-    campaign.full_clean()
-    # Refuse before importing a large audience; campaign_submit checks again at the end.
+    # The rule checks first, so a refusal carries the rule's code (R5–R9) rather than a bare
+    # constraint message; they run again in campaign_submit once the audience is stored.
     campaign.validate_for_send()
+    campaign.full_clean()
     campaign.save()
     counts = _import_audience(campaign, audience)
     if counts.size == 0:

@@ -289,3 +289,54 @@ def test_only_approved_templates_are_offered(admin_client):
     assert "promocao_pendente" not in offered and "boas_vindas" in offered
     r = post_step(admin_client, "content", {"template": template("promocao_pendente").pk})
     assert codes(r, "content") == {"invalid_choice"}
+
+
+def test_R14_step_3_lists_attendants_with_status_and_step_4_warns_when_not_online(admin_client):
+    r = walk_individual(admin_client, email="bruno@example.com")
+    page = r.content.decode()
+    assert r.context["summary"]["attendant"].status == "offline"
+    assert 'data-code="R14_attendant_not_online"' in page
+    r = go_back(admin_client, "send", "routing")
+    statuses = {a.email: a.status for a in r.context["options"].attendants}
+    assert statuses == {"ana@example.com": "online", "bruno@example.com": "offline"}
+    assert 'data-status="offline"' in r.content.decode()
+    r = post_step(
+        admin_client,
+        "routing",
+        {
+            "routing": "attendant",
+            "routing_bot": ids("vendas"),
+            "human_block": ids("human"),
+            "attendant_email": "ana@example.com",
+        },
+    )
+    assert 'data-code="R14_attendant_not_online"' not in r.content.decode()
+
+
+def test_R5_storage_survives_the_error_and_is_reset_after_success(admin_client):
+    walk_individual(admin_client, email="nobody@example.com")
+    post_step(admin_client, "send", {"when": "now"})
+    r = go_back(admin_client, "send", "audience")  # every step is still in the session
+    assert r.context["wizard"]["form"]["name"].value() == "Retomada Ana"
+    assert r.context["wizard"]["form"]["phone"].value() == "(11) 97777-1234"
+    walk_individual(admin_client)
+    key = "wizard_" + current_step_key().removesuffix("-current_step")
+    assert admin_client.session[key]["step_data"]  # kept after the R5 error and the walk
+    assert post_step(admin_client, "send", {"when": "now"}).status_code == 302
+    assert admin_client.session[key]["step_data"] == {}  # reset only on success
+
+
+def test_back_keeps_what_was_typed_on_the_page(admin_client):
+    walk_individual(admin_client)
+    r = admin_client.post(
+        URL,
+        {
+            current_step_key(): "send",
+            "send-when": "schedule",
+            "send-date": "2031-01-02",
+            "wizard_goto_step": "routing",
+        },
+    )
+    assert r.context["wizard"]["form"].prefix == "routing"
+    r = go_back(admin_client, "routing", "send")
+    assert r.context["wizard"]["form"]["date"].value() == "2031-01-02"
