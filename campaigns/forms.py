@@ -105,7 +105,7 @@ class AudienceForm(forms.Form):
         except InvalidPhone as exc:
             self.add_error("phone", _error(AUDIENCE_MESSAGES[exc.code], exc.code, value=exc.raw))
             return
-        if data["phone"] in selectors.opted_out_phones(bot=self.bot):
+        if selectors.is_opted_out(bot=self.bot, phone=data["phone"]):
             self.add_error(
                 "phone",
                 _error(_("This contact opted out of active messages."), PHONE_OPTED_OUT),

@@ -58,6 +58,10 @@ def approved_templates(*, bot: Bot) -> QuerySet[MessageTemplate]:
     )
 
 
+def is_opted_out(*, bot: Bot, phone: str) -> bool:
+    return Contact.objects.filter(bot=bot.top_level, phone=phone, opted_out=True).exists()
+
+
 def opted_out_phones(*, bot: Bot) -> set[str]:
     return set(
         Contact.objects.filter(bot=bot.top_level, opted_out=True).values_list("phone", flat=True)

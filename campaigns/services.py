@@ -196,44 +196,57 @@ def _import_batch(campaign: Campaign, members: list, counts: _ImportCounts) -> N
     """Upsert one batch of contacts and add their recipients: a handful of queries per batch."""
     owner = campaign.bot.top_level
     by_phone = {m.phone: m for m in members}
-    existing = {
-        c.phone: c
-        for c in Contact.objects.filter(bot=owner, phone__in=list(by_phone)).only(
-            "id", "phone", "name", "extras", "opted_out"
-        )
-    }
-    now = timezone.now()
-    changed = []
-    for phone, contact in existing.items():
-        member = by_phone[phone]
-        name = _member_name(member) or contact.name
-        extras = {**(contact.extras or {}), **(member.extras or {})}
-        if name != contact.name or extras != contact.extras:
-            contact.name, contact.extras, contact.updated_at = name, extras, now
-            changed.append(contact)
-    if changed:
-        Contact.objects.bulk_update(changed, ["name", "extras", "updated_at"])
-    new = [
-        Contact(bot=owner, phone=p, name=_member_name(m), extras=dict(m.extras or {}))
-        for p, m in by_phone.items()
-        if p not in existing
-    ]
-    if new:
-        # ignore_conflicts: a contact created meanwhile by an inbound message is simply reused.
-        Contact.objects.bulk_create(new, ignore_conflicts=True)
-        for contact in Contact.objects.filter(bot=owner, phone__in=[c.phone for c in new]).only(
-            "id", "phone", "opted_out"
-        ):
-            existing[contact.phone] = contact
+    ids, opted_out = _upsert_contacts(owner, by_phone)
     recipients = []
     for phone, member in by_phone.items():
-        contact = existing[phone]
-        if contact.opted_out:
+        if phone in opted_out:
             counts.opted_out += 1
             continue
         params = resolve_recipient_parameters(
             kind=campaign.kind, parameters=campaign.parameters, extras=member.extras or {}
         )
-        recipients.append(Recipient(campaign=campaign, contact_id=contact.pk, parameters=params))
+        recipients.append(Recipient(campaign=campaign, contact_id=ids[phone], parameters=params))
     Recipient.objects.bulk_create(recipients)
     counts.size += len(recipients)
+
+
+def _upsert_contacts(owner: Bot, by_phone: dict) -> tuple[dict[str, int], set[str]]:
+    """Contact ids by phone (existing ones updated, missing ones created) and the opted-out."""
+    now = timezone.now()
+    ids: dict[str, int] = {}
+    opted_out: set[str] = set()
+    changed = []
+    # Plain tuples, not model instances: at 100,000 rows the ORM's per-instance cost shows.
+    for pk, phone, name, extras, out in Contact.objects.filter(
+        bot=owner, phone__in=list(by_phone)
+    ).values_list("id", "phone", "name", "extras", "opted_out"):
+        ids[phone] = pk
+        if out:
+            opted_out.add(phone)
+        member = by_phone[phone]
+        new_name = _member_name(member) or name
+        new_extras = {**(extras or {}), **(member.extras or {})}
+        if new_name != name or new_extras != extras:
+            changed.append(Contact(pk=pk, name=new_name, extras=new_extras, updated_at=now))
+    if changed:
+        Contact.objects.bulk_update(changed, ["name", "extras", "updated_at"])
+    new = [
+        Contact(bot=owner, phone=p, name=_member_name(m), extras=dict(m.extras or {}))
+        for p, m in by_phone.items()
+        if p not in ids
+    ]
+    if new:
+        # A contact created meanwhile (an inbound message) is updated rather than duplicated.
+        Contact.objects.bulk_create(
+            new,
+            update_conflicts=True,
+            unique_fields=["bot", "phone"],
+            update_fields=["name", "extras", "updated_at"],
+        )
+        missing = [c.phone for c in new if c.pk is None]  # backends that return no ids
+        ids.update({c.phone: c.pk for c in new if c.pk is not None})
+        if missing:
+            ids.update(
+                Contact.objects.filter(bot=owner, phone__in=missing).values_list("phone", "id")
+            )
+    return ids, opted_out

@@ -77,6 +77,7 @@ def test_R2_individual_campaign_to_attendant_sent_now(page, demo, login):
     individual_to_attendant(page, "ana@example.com", shots=True)
     assert "ana@example.com" in page.inner_text("#summary-routing")
     assert page.locator("#r14-warning").count() == 0  # Ana is Online
+    assert not page.is_visible("#id_send-date")  # only asked for when scheduling
     shoot(page, "wizard-4-send-now")
     page.click("[data-testid=send-campaign]")
     page.wait_for_selector("#campaign-summary")
@@ -134,6 +135,7 @@ def test_R16_bulk_campaign_from_csv_to_flow_block_scheduled(page, demo, login, t
     shoot(page, "wizard-3-routing-bulk-flow")
     next_step(page, "send")
     page.check("input[name='send-when'][value='schedule']")
+    assert page.is_visible("#id_send-date")
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     page.fill("#id_send-date", tomorrow.isoformat())
     page.fill("#id_send-time", "09:30")

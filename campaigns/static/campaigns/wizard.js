@@ -83,7 +83,7 @@
           if (!ok && opt.selected) sel.value = "";
         });
       });
-      $$("#attendant-list option, #attendant-status li").forEach(function (el) {
+      $$("#attendant-list option, #attendant-status li[data-bot]").forEach(function (el) {
         var ok = !bot || el.dataset.bot === bot;
         if (el.tagName === "OPTION") el.disabled = !ok; else show(el, ok);
       });
