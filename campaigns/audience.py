@@ -234,3 +234,34 @@ def _check_header(names: list[str], default_region: str) -> None:
         if seen != column:
             params = {"name": name, "column": column, "first_column": seen}
             raise AudienceFileError("header_duplicate", params)
+
+
+def scan_audience(
+    fileobj: BinaryIO,
+    *,
+    opted_out: set[str] = frozenset(),
+    preview_rows: int = 5,
+    max_errors: int = 200,
+    default_region: str = "BR",
+) -> dict:
+    """What the wizard shows and keeps (in the session, so plain JSON types) about one upload."""
+    summary = summarize_audience(fileobj, preview_rows, max_errors, default_region=default_region)
+    fileobj.seek(0)
+    opted = 0
+    if opted_out:
+        for item in AudienceParser(fileobj, default_region=default_region):
+            opted += isinstance(item, AudienceRow) and item.phone in opted_out
+    return {
+        "header": [summary.phone_column, *summary.header],
+        "columns": summary.header,
+        "delimiter": summary.delimiter,
+        "encoding": summary.encoding,
+        "total_rows": summary.total_rows,
+        "valid_rows": summary.valid_rows,
+        "error_count": summary.error_count,
+        "opted_out": opted,
+        "errors": [{"line": e.line, "code": e.code, "params": e.params} for e in summary.errors],
+        "preview": [
+            [r.phone, *(r.extras.get(c, "") for c in summary.header)] for r in summary.preview
+        ],
+    }

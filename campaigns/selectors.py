@@ -1,0 +1,100 @@
+"""Reads for the Active Messages pages and the wizard: querysets with what their pages show."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from bots.models import Bot, Contact, FlowBlock
+from campaigns.models import Campaign, MessageTemplate, Recipient
+from desk.models import Attendant, Team
+
+RS = Recipient.Status
+SENT_OR_LATER = [RS.SENT, RS.DELIVERED, RS.READ, RS.REPLIED]
+DELIVERED_OR_LATER = [RS.DELIVERED, RS.READ, RS.REPLIED]
+READ_OR_LATER = [RS.READ, RS.REPLIED]
+
+
+def _count(statuses: list[str]) -> Count:
+    return Count("recipients", filter=Q(recipients__status__in=statuses))
+
+
+def campaign_list(*, bot: Bot, status: str = "") -> QuerySet[Campaign]:
+    """The bot's campaigns with their recipient counts, annotated in the same query."""
+    qs = (
+        Campaign.objects.filter(bot=bot)
+        .select_related("template", "routing_bot", "flow_block", "team")
+        .annotate(
+            sent_count=_count(SENT_OR_LATER),
+            failed_count=_count([RS.FAILED]),
+            replied_count=_count([RS.REPLIED]),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def campaign_counts(*, campaign: Campaign) -> dict[str, int]:
+    """Pending / sent / delivered / read / replied / failed, each counting later statuses too."""
+    return Recipient.objects.filter(campaign=campaign).aggregate(
+        total=Count("id"),
+        pending=Count("id", filter=Q(status__in=[RS.PENDING, RS.SENDING])),
+        sent=Count("id", filter=Q(status__in=SENT_OR_LATER)),
+        delivered=Count("id", filter=Q(status__in=DELIVERED_OR_LATER)),
+        read=Count("id", filter=Q(status__in=READ_OR_LATER)),
+        replied=Count("id", filter=Q(status=RS.REPLIED)),
+        failed=Count("id", filter=Q(status=RS.FAILED)),
+    )
+
+
+def campaign_recipients(*, campaign: Campaign) -> QuerySet[Recipient]:
+    return Recipient.objects.filter(campaign=campaign).select_related("contact").order_by("id")
+
+
+def approved_templates(*, bot: Bot) -> QuerySet[MessageTemplate]:
+    return MessageTemplate.objects.filter(bot=bot, status=MessageTemplate.Status.APPROVED).order_by(
+        "name", "language"
+    )
+
+
+def is_opted_out(*, bot: Bot, phone: str) -> bool:
+    return Contact.objects.filter(bot=bot.top_level, phone=phone, opted_out=True).exists()
+
+
+def opted_out_phones(*, bot: Bot) -> set[str]:
+    return set(
+        Contact.objects.filter(bot=bot.top_level, opted_out=True).values_list("phone", flat=True)
+    )
+
+
+@dataclass
+class RoutingOptions:
+    """Everything step 3 offers, for every (sub-)bot at once: the page filters it in JS."""
+
+    bots: list[Bot]
+    blocks: list[FlowBlock]
+    teams: list[Team]
+    attendants: list[Attendant]
+
+
+def routing_targets(*, bot: Bot) -> QuerySet[Bot]:
+    """The bots a reply can go to: the sub-bots of a router, else the bot itself."""
+    if bot.is_router:
+        return Bot.objects.filter(router=bot).order_by("-is_main_service", "service_name")
+    return Bot.objects.filter(pk=bot.pk)
+
+
+def routing_options(*, bot: Bot) -> RoutingOptions:
+    targets = list(routing_targets(bot=bot))
+    ids = [t.pk for t in targets]
+    return RoutingOptions(
+        bots=targets,
+        blocks=list(FlowBlock.objects.filter(bot_id__in=ids).order_by("bot_id", "name")),
+        teams=list(Team.objects.filter(bot_id__in=ids).order_by("bot_id", "name")),
+        attendants=list(
+            Attendant.objects.filter(bot_id__in=ids, teams__isnull=False)
+            .distinct()
+            .order_by("bot_id", "email")
+        ),
+    )

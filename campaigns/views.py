@@ -1,0 +1,84 @@
+"""Growth > Active Messages: the campaign list and one campaign's page. The wizard: wizard.py."""
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from bots.access import scope
+from bots.portal import PortalMixin, set_current_bot
+from campaigns import selectors
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.wizard import CAMPAIGN_ROLES
+
+LIST_PAGE_SIZE = 25
+RECIPIENTS_PAGE_SIZE = 50
+
+
+class CampaignListView(PortalMixin, TemplateView):
+    template_name = "campaigns/list.html"
+    roles = CAMPAIGN_ROLES
+    portal_section = "campaigns"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        status = self.request.GET.get("status", "")
+        if status not in CampaignStatus.values:
+            status = ""
+        campaigns = selectors.campaign_list(bot=self.bot, status=status)
+        page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            {
+                "title": _("Active Messages"),
+                "portal_section": self.portal_section,
+                "page_obj": page,
+                "campaigns": page.object_list,
+                "status": status,
+                "statuses": CampaignStatus.choices,
+                "can_send": self.bot.is_connected_to_whatsapp,
+            }
+        )
+        return context
+
+
+class CampaignDetailView(PortalMixin, TemplateView):
+    template_name = "campaigns/detail.html"
+    roles = CAMPAIGN_ROLES
+    portal_section = "campaigns"
+
+    @cached_property
+    def campaign(self) -> Campaign:
+        qs = scope(
+            Campaign.objects.select_related(
+                "bot", "template", "routing_bot", "flow_block", "team", "attendant", "created_by"
+            ),
+            self.request.user,
+            roles=self.roles,
+        )
+        campaign = qs.filter(pk=self.kwargs["pk"]).first()
+        if campaign is None:
+            raise Http404
+        set_current_bot(self.request, campaign.bot)
+        return campaign
+
+    @cached_property
+    def bot(self):
+        return self.campaign.bot
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        recipients = selectors.campaign_recipients(campaign=self.campaign)
+        page = Paginator(recipients, RECIPIENTS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            {
+                "title": self.campaign.name,
+                "portal_section": self.portal_section,
+                "campaign": self.campaign,
+                "counts": selectors.campaign_counts(campaign=self.campaign),
+                "page_obj": page,
+                "recipients": page.object_list,
+            }
+        )
+        return context

@@ -1,0 +1,249 @@
+"""The four-step campaign wizard (R2): Audience, Content, Reply routing, Send."""
+
+import json
+from collections import OrderedDict
+from functools import cached_property
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from formtools.wizard.views import SessionWizardView
+
+from bots.access import ALL_ROLES
+from bots.models import BotMembership
+from bots.portal import PortalMixin
+from campaigns import selectors
+from campaigns.audience import AudienceParser
+from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
+from campaigns.models import Campaign
+from campaigns.services import AudienceMember, campaign_create
+from desk.models import Attendant
+
+CAMPAIGN_ROLES = (BotMembership.Role.ADMIN, BotMembership.Role.OPERATOR)
+assert set(CAMPAIGN_ROLES) <= set(ALL_ROLES)  # noqa: S101
+
+STEPS = [
+    ("audience", AudienceForm, _("Audience")),
+    ("content", ContentForm, _("Content")),
+    ("routing", RoutingForm, _("Reply routing")),
+    ("send", SendForm, _("Send")),
+]
+STEP_LABELS = OrderedDict((name, label) for name, _form, label in STEPS)
+# Which step fixes a send-time error, by the field the model-level validation names.
+FIELD_STEP = {
+    "bot": "audience",
+    "audience": "audience",
+    "name": "audience",
+    "template": "content",
+    "parameters": "content",
+    "routing": "routing",
+    "routing_bot": "routing",
+    "flow_block": "routing",
+    "team": "routing",
+    "attendant_email": "routing",
+    "scheduled_at": "send",
+}
+
+
+def upload_storage() -> FileSystemStorage:
+    return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "wizard-tmp")
+
+
+class CampaignWizard(PortalMixin, SessionWizardView):
+    form_list = [(name, form) for name, form, _label in STEPS]
+    roles = CAMPAIGN_ROLES
+    portal_section = "campaigns"
+
+    @property
+    def file_storage(self):
+        return upload_storage()
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.bot.is_connected_to_whatsapp:
+            return redirect("campaigns:list")  # R1: the list page says why
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_prefix(self, request, *args, **kwargs):
+        # One wizard per bot: switching bots never mixes two campaigns' answers.
+        return f"campaign_wizard_{self.bot.pk}"
+
+    def get_template_names(self):
+        return [f"campaigns/wizard/{self.steps.current}.html"]
+
+    # --- what each step's form needs ---------------------------------------------------------
+
+    @cached_property
+    def kind(self) -> str:
+        data = self.storage.get_step_data("audience") or {}
+        return data.get("audience-kind", Campaign.Kind.INDIVIDUAL)
+
+    @property
+    def scan(self) -> dict:
+        return self.storage.extra_data.get("scan") or {}
+
+    def get_form_kwargs(self, step=None):
+        if step == "audience":
+            return {"bot": self.bot, "upload_storage": upload_storage(), "known_scan": self.scan}
+        if step == "content":
+            return {"bot": self.bot, "kind": self.kind, "columns": self.scan.get("columns", [])}
+        if step == "routing":
+            return {"bot": self.bot, "kind": self.kind}
+        return {}
+
+    def process_step(self, form):
+        if self.steps.current == "audience":
+            scan = form.scan if form.cleaned_data["kind"] == Campaign.Kind.BULK else None
+            self.storage.extra_data = {**self.storage.extra_data, "scan": scan}
+        return super().process_step(form)
+
+    def process_step_files(self, form):
+        return {}  # the CSV is kept under its token (AudienceForm), not as formtools step files
+
+    def post(self, *args, **kwargs):
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto in self.get_form_list() and self.storage.current_step:
+            # Back keeps what was typed on this page, even before it was validated.
+            self.storage.set_step_data(self.storage.current_step, self.request.POST)
+        return super().post(*args, **kwargs)
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form=form, **kwargs)
+        context.update(portal_context_for(self, form))
+        return context
+
+    def routing_summary(self) -> dict:
+        data = self.get_cleaned_data_for_step("routing") or {}
+        email = data.get("attendant_email", "")
+        attendant = None
+        if email and data.get("routing") == Campaign.Routing.ATTENDANT and data.get("routing_bot"):
+            attendant = Attendant.objects.filter(
+                bot=data["routing_bot"], email__iexact=email
+            ).first()
+        return {"data": data, "attendant": attendant}
+
+    # --- finishing ---------------------------------------------------------------------------
+
+    def render_done(self, form, **kwargs):
+        """formtools' render_done, except that storage is reset only when done() succeeded.
+
+        formtools resets it unconditionally (jazzband/django-formtools#61), which would throw
+        away every step when step 4 re-renders an R5–R9 error.
+        """
+        final_forms = OrderedDict()
+        for form_key in self.get_form_list():
+            form_obj = self.get_form(
+                step=form_key,
+                data=self.storage.get_step_data(form_key),
+                files=self.storage.get_step_files(form_key),
+            )
+            if not form_obj.is_valid():
+                return self.render_revalidation_failure(form_key, form_obj, **kwargs)
+            final_forms[form_key] = form_obj
+        response = self.done(list(final_forms.values()), form_dict=final_forms, **kwargs)
+        if getattr(response, "wizard_succeeded", False):
+            self.storage.reset()
+        return response
+
+    def done(self, form_list, form_dict=None, **kwargs):
+        try:
+            campaign = create_from_wizard(self, form_dict)
+        except ValidationError as error:
+            return self.render(form_dict["send"], send_errors=send_errors(error))
+        response = redirect("campaigns:detail", pk=campaign.pk)
+        response.wizard_succeeded = True
+        return response
+
+
+def create_from_wizard(wizard: CampaignWizard, forms: dict) -> Campaign:
+    audience, content = forms["audience"].cleaned_data, forms["content"].cleaned_data
+    token = audience.get("upload_token")
+    storage = upload_storage()
+    common = {
+        "bot": wizard.bot,
+        "created_by": wizard.request.user,
+        "name": audience["name"],
+        "kind": audience["kind"],
+        "template": content["template"],
+        "parameters": content["parameters"],
+        "scheduled_at": forms["send"].cleaned_data["scheduled_at"],
+        **forms["routing"].routing_fields(),
+    }
+    if audience["kind"] == Campaign.Kind.INDIVIDUAL:
+        member = AudienceMember(phone=audience["phone"], name=audience["contact_name"])
+        return campaign_create(**common, audience=[member])
+    with storage.open(token, "rb") as fileobj:
+        rows = AudienceParser(fileobj)
+        members = (
+            AudienceMember(phone=r.phone, extras=r.extras) if hasattr(r, "phone") else r
+            for r in rows
+        )
+        campaign = campaign_create(**common, audience=members)
+    storage.delete(token)
+    return campaign
+
+
+def send_errors(error: ValidationError) -> list[dict]:
+    """Each error with its code and the step that fixes it, for step 4's error box."""
+    items = []
+    by_field = error.error_dict if hasattr(error, "error_dict") else {"__all__": error.error_list}
+    for field, errors in by_field.items():
+        step = FIELD_STEP.get(field, "send")
+        for item in errors:
+            for message in item:
+                items.append(
+                    {
+                        "code": item.code or "",
+                        "message": message,
+                        "step": step,
+                        "step_number": list(STEP_LABELS).index(step) + 1,
+                        "step_label": STEP_LABELS[step],
+                    }
+                )
+    return items
+
+
+def portal_context_for(wizard: CampaignWizard, form) -> dict:
+    current = wizard.steps.current
+    context = {
+        "portal_section": "campaigns",
+        "title": _("New campaign"),
+        "step_list": [
+            {"name": n, "label": label, "number": i}
+            for i, (n, label) in enumerate(STEP_LABELS.items(), start=1)
+        ],
+        "kind": wizard.kind,
+        "scan": wizard.scan,
+        "TIME_ZONE_NAME": timezone.get_current_timezone_name(),
+    }
+    if current == "content":
+        templates = selectors.approved_templates(bot=wizard.bot)
+        context["templates_json"] = {str(t.pk): template_preview_data(t) for t in templates}
+    if current == "routing":
+        context["options"] = selectors.routing_options(bot=wizard.bot)
+    if current == "send":
+        context["summary"] = {
+            "audience": wizard.get_cleaned_data_for_step("audience") or {},
+            "content": wizard.get_cleaned_data_for_step("content") or {},
+            **wizard.routing_summary(),
+        }
+    return context
+
+
+def template_preview_data(template) -> dict:
+    return {
+        "name": template.name,
+        "header_type": template.header_type,
+        "header_text": template.header_text,
+        "body": template.body,
+        "footer": template.footer,
+        "buttons": json.loads(json.dumps(template.buttons or [])),
+        "variables": template.variable_count,
+        "media_header": template.has_media_header,
+        "url_button": template.url_button_index is not None,
+    }
