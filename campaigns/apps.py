@@ -6,3 +6,6 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Active messages")
+
+    def ready(self) -> None:
+        from campaigns import receivers  # noqa: F401  (connects the Desk's contact_replied)
