@@ -153,9 +153,9 @@ def _gather(*, contact: Contact) -> _Facts:
     )
     team_bots = {b for b in (rules_bot_id, directive.bot_id if directive else None) if b}
     default_teams = dict(
-        Team.objects.filter(bot_id__in=team_bots, name=DEFAULT_TEAM_NAME).values_list(
-            "bot_id", "id"
-        )
+        Team.objects.filter(bot_id__in=team_bots, name=DEFAULT_TEAM_NAME)
+        .order_by()  # the model's ordering would join the bots table for nothing
+        .values_list("bot_id", "id")
     )
     return _Facts(open_ticket_id, directive, state, _rules(conditions), default_teams)
 
