@@ -148,8 +148,8 @@ def _gather(*, contact: Contact) -> _Facts:
     rules_bot_id = state.bot_id if state else None
     conditions = (
         RuleCondition.objects.filter(rule__bot_id=rules_bot_id, rule__is_active=True)
-        .select_related("rule__team")
         .order_by("rule__priority", "rule_id", "id")
+        .values_list(*_CONDITION_COLUMNS)
     )
     team_bots = {b for b in (rules_bot_id, directive.bot_id if directive else None) if b}
     default_teams = dict(
@@ -160,29 +160,44 @@ def _gather(*, contact: Contact) -> _Facts:
     return _Facts(open_ticket_id, directive, state, _rules(conditions), default_teams)
 
 
+_CONDITION_COLUMNS = (
+    "rule_id",
+    "rule__name",
+    "rule__team_id",
+    "rule__team__name",
+    "rule__operator",
+    "source",
+    "relation",
+    "values",
+    "extra_key",
+)
+
+
 def _rules(conditions) -> tuple[RuleData, ...]:
+    # Plain tuples, not model instances: this runs for every inbound message.
     # A rule without conditions never matches (routing._rule_matches), so the join loses nothing.
-    grouped: dict[int, tuple] = {}
-    for c in conditions:
-        rule = c.rule
-        data = ConditionData(
-            source=c.source,
-            relation=c.relation,
-            values=tuple(v for v in c.values if isinstance(v, str)),
-            extra_key=c.extra_key,
+    heads: dict[int, tuple] = {}
+    grouped: dict[int, list[ConditionData]] = {}
+    for rule_id, name, team_id, team_name, operator, source, relation, values, key in conditions:
+        heads.setdefault(rule_id, (name, team_id, team_name, operator))
+        grouped.setdefault(rule_id, []).append(
+            ConditionData(
+                source=source,
+                relation=relation,
+                values=tuple(v for v in values or () if isinstance(v, str)),
+                extra_key=key,
+            )
         )
-        entry = grouped.setdefault(rule.id, (rule, []))
-        entry[1].append(data)
     return tuple(
         RuleData(
-            id=rule.id,
-            name=rule.name,
-            team_id=rule.team_id,
-            team_name=rule.team.name,
-            operator=rule.operator,
+            id=rule_id,
+            name=heads[rule_id][0],
+            team_id=heads[rule_id][1],
+            team_name=heads[rule_id][2],
+            operator=heads[rule_id][3],
             conditions=tuple(conds),
         )
-        for rule, conds in grouped.values()
+        for rule_id, conds in grouped.items()
     )
 
 
