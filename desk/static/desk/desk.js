@@ -13,12 +13,9 @@
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (html === null || html === last) { return; }
-          var changed = last !== null;
           last = html;
-          if (changed || el.dataset.pollReplace !== "later") {
-            el.innerHTML = html;
-            stickToBottom(el);
-          }
+          el.innerHTML = html;
+          stickToBottom(el);
         })
         .catch(function () { /* offline for a moment: try again at the next tick */ });
     }
