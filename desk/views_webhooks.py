@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 TEXT_TYPE = "text/plain"
 MEDIA_TYPE = "application/vnd.lime.media-link+json"
 MAX_BODY = 256 * 1024
+MAX_ID = 100  # what Message.gateway_message_id holds
 
 
 class MalformedEnvelope(ValueError):
@@ -37,6 +38,10 @@ def parse_envelope(body: bytes) -> dict:
     envelope_id = data.get("id")
     if not isinstance(envelope_id, str) or not envelope_id.strip():
         raise MalformedEnvelope("missing_id", "the envelope has no id")
+    if len(envelope_id.strip()) > MAX_ID:
+        raise MalformedEnvelope(
+            "id_too_long", f"the envelope id is longer than {MAX_ID} characters"
+        )
     try:
         phone = node_to_phone(data.get("from"))
     except ValueError as exc:

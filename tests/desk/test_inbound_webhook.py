@@ -105,6 +105,7 @@ def test_second_message_joins_the_open_ticket(client, desk):
         (json.dumps({"id": "x", "from": NODE, "content": "x"}), "missing_type"),
         (json.dumps({"id": "x", "from": NODE, "type": "text/plain", "content": 3}), "bad_content"),
         (json.dumps({"id": "x", "from": NODE, "type": "text/plain"}), "bad_content"),
+        (json.dumps(envelope("x" * 101)), "id_too_long"),
     ],
 )
 def test_malformed_envelope_is_a_400_with_a_reason(client, desk, raw, code, caplog):
@@ -265,3 +266,13 @@ def test_receive_message_command_runs_the_pipeline(desk, capsys):
     out = capsys.readouterr().out
     assert out.startswith("team (rule)")
     assert Ticket.objects.get().contact == desk.contact
+
+
+def test_receive_message_command_refuses_unknown_bot_and_bad_phone(desk):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("receive_message", "nope", PHONE, "oi")
+    with pytest.raises(CommandError):
+        call_command("receive_message", desk.bot.slug, "abc", "oi")
+    assert not Message.objects.exists()
