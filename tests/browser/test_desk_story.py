@@ -58,6 +58,16 @@ def _login(page, username, password):
 
 def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, demo, login):
     _campaign_sent_to_ana()
+    # Ana, in her own browser, waits on her Desk: nobody yet.
+    ana_context = browser.new_context(viewport=DESKTOP, locale="pt-BR")
+    ana = ana_context.new_page()
+    ana.set_default_timeout(15_000)
+    ana.base_url = page.base_url
+    _login(ana, "ana@example.com", "demo")
+    ana.goto(f"{ana.base_url}/desk/")
+    directed = ana.get_by_test_id("waiting-directed").locator("strong")
+    assert directed.inner_text() == "0"
+
     # The customer (played by the admin in the simulator) sees the active message and replies.
     login("admin", "admin")
     page.goto(f"{page.base_url}/desk/simulator/?bot=demo-router&phone={CUSTOMER}")
@@ -73,15 +83,12 @@ def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, dem
     ticket = Ticket.objects.get(contact__phone=CUSTOMER)
     assert (ticket.status, ticket.requested_attendant.email) == ("waiting", "ana@example.com")
 
-    # Ana, in her own browser, sees the customer waiting for her and attends.
-    ana_context = browser.new_context(viewport=DESKTOP, locale="pt-BR")
-    ana = ana_context.new_page()
-    ana.set_default_timeout(15_000)
-    ana.base_url = page.base_url
-    _login(ana, "ana@example.com", "demo")
-    ana.goto(f"{ana.base_url}/desk/")
-    assert ana.get_by_test_id("waiting-directed").locator("strong").inner_text() == "1"
+    # Ana's page was not reloaded: the counter updates by itself, then she attends.
+    ana.get_by_test_id("waiting-directed").locator("strong", has_text="1").wait_for()
     screenshot(ana, "desk_home_waiting")
+    ana.set_viewport_size(PHONE)
+    screenshot(ana, "desk_home_phone")
+    ana.set_viewport_size(DESKTOP)
     ana.get_by_test_id("attend-next").click()
     ana.wait_for_url(f"**/desk/demo-router/tickets/{ticket.pk}/")
     conversation = ana.get_by_test_id("conversation")
