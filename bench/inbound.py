@@ -31,7 +31,7 @@ TEXTS = ["quero comprar", "Bom dia", "qual o preço?", "Oi", "preciso de ajuda",
 # --- child: load one database and measure ----------------------------------------------------
 
 
-def _setup(db_url: str, schema: str = "") -> None:
+def _setup(db_url: str, schema: str = "", *, migrate: bool = True) -> None:
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blipportal.settings_test")
     sys.path.insert(0, str(ROOT))
@@ -44,7 +44,8 @@ def _setup(db_url: str, schema: str = "") -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def _progress(label: str, done: int, total: int, started: float) -> None:
@@ -224,7 +225,37 @@ def _insert_batch(indexes: range, ids: dict, now) -> None:
         )
 
 
-def _measure(contacts: int, messages: int, secret: str) -> dict:
+def _prepare_for_measuring() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # Fold the bulk load out of the write-ahead log, so no checkpoint of a million rows
+            # lands in the middle of a measurement.
+            cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _post(client, secret: str, envelope_id: str, phone_digits: str, text: str):
+    body = {
+        "id": envelope_id,
+        "from": f"{phone_digits}@wa.gw.msging.net/instance",
+        "to": "bench@msging.net",
+        "type": "text/plain",
+        "content": text,
+    }
+    response = client.post(
+        "/webhooks/blip/bench/messages",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Key {secret}"},
+    )
+    assert response.status_code == 200, response.content
+    return response
+
+
+def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: str) -> dict:
+    """One round: messages // rounds contacts of this round's slice, after a warm-up."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -233,69 +264,40 @@ def _measure(contacts: int, messages: int, secret: str) -> dict:
     connection.settings_dict["CONN_MAX_AGE"] = None
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            # Fold the bulk load out of the write-ahead log, so no checkpoint of a million rows
-            # lands in the middle of the measurement; then WAL's usual durability setting.
-            cursor.execute("ANALYZE")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's usual setting
     client = Client()
     rng = random.Random(7)
-    picks = rng.sample(range(contacts), min(contacts, messages))
+    everyone = rng.sample(range(contacts), min(contacts, messages))
+    per_round = len(everyone) // rounds
+    picks = everyone[round_no * per_round : (round_no + 1) * per_round]
     # One message in ten comes from a contact who just wrote, so it joins the open ticket.
     picks = [picks[n - 1] if n and n % 10 == 0 else p for n, p in enumerate(picks)]
+    for n in range(30):  # warm-up on new phones outside the loaded set (they go to the flow)
+        _post(client, secret, f"warm-{round_no}-{n}", f"55118{round_no:03d}{n:05d}", "oi")
     latencies, queries, targets = [], [], {}
-    for n, index in enumerate([*picks[:30], *picks]):  # the first 30 only warm up
-        body = json.dumps(
-            {
-                "id": f"bench-{n}",
-                "from": f"55119{index:08d}@wa.gw.msging.net/instance",
-                "to": "bench@msging.net",
-                "type": "text/plain",
-                "content": rng.choice(TEXTS),
-            }
-        )
+    for n, index in enumerate(picks):
         connection.queries_log.clear()  # CaptureQueriesContext reads this bounded log
         with CaptureQueriesContext(connection) as ctx:
             began = time.perf_counter()
-            response = client.post(
-                "/webhooks/blip/bench/messages",
-                data=body,
-                content_type="application/json",
-                headers={"Authorization": f"Key {secret}"},
+            response = _post(
+                client, secret, f"bench-{round_no}-{n}", f"55119{index:08d}", rng.choice(TEXTS)
             )
-            elapsed = time.perf_counter() - began
-        assert response.status_code == 200, response.content
-        if n >= 30:
-            latencies.append(elapsed * 1000)
-            queries.append(len(ctx.captured_queries))
-            target = response.json()["target"]
-            targets[target] = targets.get(target, 0) + 1
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 2)
-
-    return {
-        "contacts": contacts,
-        "messages": len(latencies),
-        "p50": pct(50),
-        "p95": pct(95),
-        "p99": pct(99),
-        "queries_min": min(queries),
-        "queries_max": max(queries),
-        "queries_seen": sorted(set(queries)),
-        "targets": targets,
-    }
+            latencies.append((time.perf_counter() - began) * 1000)
+        queries.append(len(ctx.captured_queries))
+        target = response.json()["target"]
+        targets[target] = targets.get(target, 0) + 1
+    return {"latencies": latencies, "queries": queries, "targets": targets}
 
 
 def child(args) -> None:
-    _setup(args.db, args.schema)
-    print(
-        f"loading {args.contacts:,} contacts into {_describe(args.db, args.schema)} …", flush=True
-    )
-    loaded = _load(args.contacts)
-    result = _measure(args.contacts, args.messages, loaded["secret"])
-    result["load_seconds"] = loaded["load_seconds"]
+    _setup(args.db, args.schema, migrate=args.child == "load")
+    if args.child == "load":
+        print(f"loading {args.contacts:,} contacts into {_describe(args.db, args.schema)} …")
+        loaded = _load(args.contacts)
+        _prepare_for_measuring()
+        result = loaded
+    else:
+        result = _measure(args.contacts, args.messages, args.rounds, args.round, args.secret)
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -317,32 +319,71 @@ def _postgres_schema(base_url: str, schema: str, *, create: bool) -> None:
             conn.execute(f'CREATE SCHEMA "{schema}"')
 
 
-def run_size(contacts: int, messages: int, workdir: str) -> dict:
-    base = os.environ.get("DATABASE_URL", "")
-    postgres = base.startswith(("postgres://", "postgresql://"))
-    schema = f"bench_inbound_{contacts}" if postgres else ""
-    if postgres:
-        url = base
-        _postgres_schema(base, schema, create=True)
-    else:
-        url = f"sqlite:///{workdir}/inbound-{contacts}.sqlite3"
-    command = [sys.executable, __file__, "--child", "--db", url, "--schema", schema]
-    command += ["--contacts", str(contacts), "--messages", str(messages)]
+def _run_child(mode: str, store: dict, contacts: int, *extra: str) -> dict:
+    command = [sys.executable, __file__, "--child", mode, "--db", store["url"]]
+    command += ["--schema", store["schema"], "--contacts", str(contacts), *extra]
     result = None
-    try:
-        # Our own script with fixed arguments; its output is streamed so progress shows live.
-        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:  # noqa: S603
-            for line in proc.stdout:
-                if line.startswith("RESULT "):
-                    result = json.loads(line[len("RESULT ") :])
-                else:
-                    print(line, end="", flush=True)
-    finally:
-        if postgres:
-            _postgres_schema(base, schema, create=False)
+    # Our own script with fixed arguments; its output is streamed so progress shows live.
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:  # noqa: S603
+        for line in proc.stdout:
+            if line.startswith("RESULT "):
+                result = json.loads(line[len("RESULT ") :])
+            else:
+                print(line, end="", flush=True)
     if proc.returncode or result is None:
-        raise SystemExit(f"the {contacts:,}-contact run failed")
+        raise SystemExit(f"the {contacts:,}-contact {mode} failed")
     return result
+
+
+def _store(contacts: int, workdir: str) -> dict:
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith(("postgres://", "postgresql://")):
+        schema = f"bench_inbound_{contacts}"
+        _postgres_schema(base, schema, create=True)
+        return {"url": base, "schema": schema}
+    return {"url": f"sqlite:///{workdir}/inbound-{contacts}.sqlite3", "schema": ""}
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
+
+
+def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> list[dict]:
+    """Load every size, then measure them in alternating rounds so that a busy moment of the
+    machine falls on both sides alike."""
+    stores = {n: _store(n, workdir) for n in sizes}
+    try:
+        loaded = {n: _run_child("load", stores[n], n) for n in sizes}
+        rows = {n: {"latencies": [], "queries": [], "targets": {}} for n in sizes}
+        for round_no in range(rounds):
+            order = sizes if round_no % 2 == 0 else tuple(reversed(sizes))
+            print(f"measuring, round {round_no + 1}/{rounds} …", flush=True)
+            for n in order:
+                extra = ("--messages", str(messages), "--rounds", str(rounds))
+                extra += ("--round", str(round_no), "--secret", loaded[n]["secret"])
+                part = _run_child("measure", stores[n], n, *extra)
+                rows[n]["latencies"] += part["latencies"]
+                rows[n]["queries"] += part["queries"]
+                for target, count in part["targets"].items():
+                    rows[n]["targets"][target] = rows[n]["targets"].get(target, 0) + count
+    finally:
+        for store in stores.values():
+            if store["schema"]:
+                _postgres_schema(store["url"], store["schema"], create=False)
+    return [
+        {
+            "contacts": n,
+            "messages": len(rows[n]["latencies"]),
+            "p50": _percentile(rows[n]["latencies"], 50),
+            "p95": _percentile(rows[n]["latencies"], 95),
+            "p99": _percentile(rows[n]["latencies"], 99),
+            "queries_seen": sorted(set(rows[n]["queries"])),
+            "targets": rows[n]["targets"],
+            "load_seconds": loaded[n]["load_seconds"],
+        }
+        for n in sizes
+    ]
 
 
 def report(rows: list[dict]) -> None:
@@ -369,15 +410,18 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--baseline", type=int, default=1_000)
     parser.add_argument("--messages", type=int, default=1_000)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--child", choices=["load", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--schema", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--secret", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
     with tempfile.TemporaryDirectory(prefix="bench-inbound-") as workdir:
-        rows = [run_size(n, args.messages, workdir) for n in (args.baseline, args.contacts)]
+        rows = run((args.baseline, args.contacts), args.messages, args.rounds, workdir)
     report(rows)
 
 
