@@ -276,3 +276,32 @@ def test_receive_message_command_refuses_unknown_bot_and_bad_phone(desk):
     with pytest.raises(CommandError):
         call_command("receive_message", desk.bot.slug, "abc", "oi")
     assert not Message.objects.exists()
+
+
+def test_contact_replied_is_sent_on_commit_with_the_message(
+    client, desk, django_capture_on_commit_callbacks
+):
+    from desk.signals import contact_replied
+
+    seen = []
+
+    def listener(sender, **kwargs):
+        seen.append(kwargs)
+
+    contact_replied.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            post(client, desk.bot, envelope(text="oi"))
+        assert seen == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        contact_replied.disconnect(listener)
+    message = Message.objects.get(direction="in")
+    assert len(seen) == 1
+    assert (seen[0]["bot"], seen[0]["contact"], seen[0]["message"]) == (
+        desk.bot,
+        desk.contact,
+        message,
+    )
+    assert seen[0]["at"] is not None
