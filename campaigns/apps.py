@@ -8,4 +8,5 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Active messages")
 
     def ready(self) -> None:
-        from campaigns.sending import receivers  # noqa: F401  (delivery events → recipients)
+        from campaigns import receivers  # noqa: F401  (the Desk's contact_replied)
+        from campaigns.sending import receivers as sending_receivers  # noqa: F401  (delivery events)

@@ -425,6 +425,16 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["bot", "status", "created_at"], name="ticket_queue"),
             models.Index(fields=["requested_attendant", "status"], name="ticket_directed"),
+            # The team queue and an attendant's open tickets stay small while closed tickets
+            # pile up: partial indexes keep Attend a new customer independent of history.
+            models.Index(
+                fields=["team", "created_at"],
+                condition=Q(status="waiting"),
+                name="ticket_waiting_by_team",
+            ),
+            models.Index(
+                fields=["attendant"], condition=Q(status="open"), name="ticket_open_by_attendant"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

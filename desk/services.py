@@ -4,20 +4,30 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bots.models import Bot, Contact, FlowBlock
+from bots.gateway import GatewayError, get_gateway
+from bots.models import Bot, Contact, FlowBlock, Message
+from bots.services import message_record
 from desk.models import (
+    ACTIVE_TICKET_STATUSES,
     DEFAULT_TEAM_NAME,
     Attendant,
     ReplyDirective,
     Team,
     TeamMembership,
+    Ticket,
+    TicketMessage,
+    TicketSequence,
+    TicketStatus,
 )
 
 DIRECTIVE_LIFETIME = dt.timedelta(hours=24)
+# WhatsApp lets a business send free text only within 24 h of the contact's last message.
+REPLY_WINDOW = dt.timedelta(hours=24)
 
 
 def team_ensure_default(*, bot: Bot) -> Team:
@@ -85,3 +95,168 @@ def directive_create(
     directive.full_clean(validate_constraints=False)
     directive.save()
     return directive
+
+
+def ticket_next_number(*, bot_id: int) -> int:
+    """The next ticket number of a bot: the row lock of the UPDATE serialises concurrent takers."""
+    if not TicketSequence.objects.filter(bot_id=bot_id).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                TicketSequence.objects.create(bot_id=bot_id, last=1)
+                return 1
+        except IntegrityError:
+            TicketSequence.objects.filter(bot_id=bot_id).update(last=F("last") + 1)
+    return TicketSequence.objects.values_list("last", flat=True).get(bot_id=bot_id)
+
+
+def _move(*, ticket: Ticket, new: str, **fields) -> bool:
+    """Compare-and-set a ticket's status along TICKET_TRANSITIONS; False when it moved meanwhile."""
+    if not Ticket.can_move(ticket.status, new):
+        raise ValidationError(
+            _("This ticket cannot go from %(old)s to %(new)s.")
+            % {"old": ticket.get_status_display(), "new": TicketStatus(new).label},
+            code="ticket_transition",
+        )
+    return bool(
+        Ticket.objects.filter(pk=ticket.pk, status=ticket.status).update(status=new, **fields)
+    )
+
+
+def attendant_has_free_slot(*, attendant: Attendant) -> bool:
+    held = Ticket.objects.filter(attendant=attendant, status=TicketStatus.OPEN).count()
+    return held < attendant.slots
+
+
+def _next_waiting_ids(attendant: Attendant, limit: int = 5) -> list[int]:
+    """Directed to the attendant first (oldest first), then the oldest undirected of their teams."""
+    waiting = Ticket.objects.filter(status=TicketStatus.WAITING).order_by("created_at", "id")
+    directed = list(
+        waiting.filter(requested_attendant=attendant).values_list("id", flat=True)[:limit]
+    )
+    if directed:
+        return directed
+    teams = TeamMembership.objects.filter(attendant=attendant).values("team_id")
+    return list(
+        waiting.filter(requested_attendant__isnull=True, team_id__in=teams).values_list(
+            "id", flat=True
+        )[:limit]
+    )
+
+
+@transaction.atomic
+def ticket_attend_next(*, attendant: Attendant) -> Ticket | None:
+    """Attend a new customer (R13): claim the next waiting ticket, or None when nothing waits.
+
+    The claim is a compare-and-set filtered on status=waiting, so two attendants pressing the
+    button together never get the same ticket: the loser simply tries the next one.
+    """
+    # Lock the attendant's row so two clicks of the same person cannot both pass the slot check.
+    attendant = Attendant.objects.select_for_update().get(pk=attendant.pk)
+    if not attendant_has_free_slot(attendant=attendant):
+        raise ValidationError(
+            _("All your slots are taken: close a ticket before attending a new customer."),
+            code="slots_full",
+        )
+    for _attempt in range(5):
+        candidates = _next_waiting_ids(attendant)
+        if not candidates:
+            return None
+        for ticket_id in candidates:
+            claimed = Ticket.objects.filter(pk=ticket_id, status=TicketStatus.WAITING).update(
+                status=TicketStatus.OPEN, attendant=attendant, opened_at=timezone.now()
+            )
+            if claimed:
+                return Ticket.objects.get(pk=ticket_id)
+    return None
+
+
+@transaction.atomic
+def ticket_close(*, ticket: Ticket) -> Ticket:
+    if not _move(ticket=ticket, new=TicketStatus.CLOSED_BY_ATTENDANT, closed_at=timezone.now()):
+        raise ValidationError(_("This ticket changed meanwhile."), code="ticket_changed")
+    ticket.refresh_from_db()
+    return ticket
+
+
+@transaction.atomic
+def ticket_transfer(
+    *, ticket: Ticket, team: Team | None = None, attendant: Attendant | None = None
+) -> Ticket:
+    """Close ``ticket`` as Transferred and open a waiting one for the team or the attendant."""
+    if (team is None) == (attendant is None):
+        raise ValidationError(_("Choose a team or an attendant."), code="transfer_target")
+    target_bot_id = (team or attendant).bot_id
+    if target_bot_id != ticket.bot_id:
+        raise ValidationError(
+            _("Transfer only within the ticket's Desk."), code="transfer_other_bot"
+        )
+    if team is None:
+        team = team_ensure_default(bot=ticket.bot)
+    if not _move(ticket=ticket, new=TicketStatus.TRANSFERRED, closed_at=timezone.now()):
+        raise ValidationError(_("This ticket changed meanwhile."), code="ticket_changed")
+    target = attendant.email if attendant else team.name
+    new = Ticket(
+        bot_id=ticket.bot_id,
+        sequence=ticket_next_number(bot_id=ticket.bot_id),
+        contact_id=ticket.contact_id,
+        team=team,
+        requested_attendant=attendant,
+        routed_by=Ticket.RoutedBy.TRANSFER,
+        routing_reason=f"transferred from #{ticket.sequence} to {target}"[:300],
+        directive_id=ticket.directive_id,
+    )
+    new.full_clean(validate_constraints=False)
+    new.save()
+    Ticket.objects.filter(pk=ticket.pk).update(transferred_to=new)
+    return new
+
+
+def reply_window_open(*, contact: Contact, now: dt.datetime | None = None) -> bool:
+    last = contact.last_inbound_at
+    return last is not None and (now or timezone.now()) - last < REPLY_WINDOW
+
+
+def ticket_reply(*, ticket: Ticket, attendant: Attendant | None, text: str) -> Message:
+    """Send the attendant's answer through the gateway and log it on the ticket."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ValidationError(_("Write a message."), code="empty")})
+    if ticket.status != TicketStatus.OPEN:
+        raise ValidationError(_("Only an open ticket can be answered."), code="ticket_not_open")
+    contact = ticket.contact
+    if not reply_window_open(contact=contact):
+        raise ValidationError(
+            _(
+                "The contact's last message is more than 24 hours old: WhatsApp allows only an "
+                "approved template now."
+            ),
+            code="window_closed",
+        )
+    with transaction.atomic():
+        message = message_record(
+            bot=ticket.bot,
+            contact=contact,
+            direction=Message.Direction.OUTBOUND,
+            text=text,
+            status=Message.Status.PENDING,
+        )
+        TicketMessage.objects.create(ticket=ticket, message=message, attendant=attendant)
+    # Outside the transaction: the message is on record before the network is touched.
+    try:
+        gateway_id = get_gateway().send_text(
+            bot=ticket.bot, contact=contact, message_id=str(message.pk), text=text
+        )
+    except GatewayError as exc:
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.FAILED, failure_reason=str(exc)[:300]
+        )
+    else:
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.SENT, gateway_message_id=gateway_id or ""
+        )
+    message.refresh_from_db()
+    return message
+
+
+def ticket_active_for_contact(*, contact: Contact) -> Ticket | None:
+    return Ticket.objects.filter(contact=contact, status__in=ACTIVE_TICKET_STATUSES).first()

@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from desk import views, views_simulator
 
 app_name = "desk"
 
-urlpatterns: list = []
+ticket = "<slug:bot_slug>/tickets/<int:pk>/"
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("queue/", views.HomeFragmentView.as_view(), name="home_fragment"),
+    path("status/", views.StatusView.as_view(), name="status"),
+    path("attend/", views.AttendNextView.as_view(), name="attend_next"),
+    path("supervisor/", views.SupervisorView.as_view(), name="supervisor"),
+    path("supervisor/board/", views.SupervisorFragmentView.as_view(), name="supervisor_board"),
+    path(ticket, views.TicketView.as_view(), name="ticket"),
+    path(f"{ticket}messages/", views.TicketMessagesView.as_view(), name="ticket_messages"),
+    path(f"{ticket}reply/", views.TicketReplyView.as_view(), name="ticket_reply"),
+    path(f"{ticket}transfer/", views.TicketTransferView.as_view(), name="ticket_transfer"),
+    path(f"{ticket}close/", views.TicketCloseView.as_view(), name="ticket_close"),
+    path("simulator/", views_simulator.SimulatorView.as_view(), name="simulator"),
+    path("simulator/log/", views_simulator.SimulatorLogView.as_view(), name="simulator_log"),
+    path("simulator/send/", views_simulator.SimulatorSendView.as_view(), name="simulator_send"),
+]

@@ -1,0 +1,429 @@
+"""Inbound pipeline benchmark: latency and SQL queries per message at 1,000 vs 1,000,000 contacts.
+
+    python bench/inbound.py [--contacts 1000000] [--baseline 1000] [--messages 1000]
+
+Each size gets its own throwaway store: a temporary SQLite file by default; when DATABASE_URL
+points at PostgreSQL, a schema of its own inside that database, dropped at the end. It is loaded
+in bulk with contacts, their states, reply directives (half still valid, half expired),
+attendance rules, closed tickets and message history. Then inbound messages are posted to the
+real webhook view through Django's test Client, timing each one and counting its SQL queries.
+Both sizes run in child processes of this one, side by side, so the figures compare like with
+like: the query count must not grow with the data.
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH = 10_000
+CITIES = ["BH", "Rio", "São Paulo", "Recife", "Curitiba"]
+TEXTS = ["quero comprar", "Bom dia", "qual o preço?", "Oi", "preciso de ajuda", "cancelar"]
+
+
+# --- child: load one database and measure ----------------------------------------------------
+
+
+def _setup(db_url: str, schema: str = "", *, migrate: bool = True) -> None:
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blipportal.settings_test")
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.conf import settings
+
+    if schema:  # PostgreSQL: every table of this run lives in its own throwaway schema
+        options = settings.DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"-c search_path={schema}"
+    django.setup()
+    from django.core.management import call_command
+
+    if migrate:
+        call_command("migrate", verbosity=0)
+
+
+def _progress(label: str, done: int, total: int, started: float) -> None:
+    print(f"  [{label}] {done:>9,}/{total:,}  {time.perf_counter() - started:6.1f} s", flush=True)
+
+
+def _load(contacts: int) -> dict:
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bots.models import Bot, Contact, ContactState, FlowBlock, Message
+    from desk.models import (
+        AttendanceRule,
+        Attendant,
+        ReplyDirective,
+        RuleCondition,
+        Team,
+        TeamMembership,
+        Ticket,
+        TicketSequence,
+    )
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
+    bot = Bot.objects.create(
+        slug="bench", name="Bench", whatsapp_number="+5511900000000", desk_enabled=True
+    )
+    human = FlowBlock.objects.create(bot=bot, block_id="desk:atendimento", name="Humano")
+    default = Team.objects.get(bot=bot, name="Default")
+    teams = [Team.objects.create(bot=bot, name=f"Fila {i}") for i in range(10)]
+    attendants = []
+    for i in range(50):
+        attendant = Attendant.objects.create(
+            bot=bot, email=f"a{i}@example.com", status="online", slots=30_000
+        )
+        TeamMembership.objects.create(attendant=attendant, team=teams[i % 10])
+        attendants.append(attendant)
+    for i in range(20):  # most rules miss, so a message walks the whole list
+        rule = AttendanceRule.objects.create(
+            bot=bot, name=f"Regra {i}", priority=i + 1, team=teams[i % 10], operator="and"
+        )
+        RuleCondition.objects.create(
+            rule=rule, source="extra", extra_key="cidade", relation="equals", values=[CITIES[i % 5]]
+        )
+        RuleCondition.objects.create(
+            rule=rule, source="last_message", relation="contains", values=[f"palavra{i}", "xyz"]
+        )
+    now = timezone.now()
+    ids = {
+        "bot": bot.pk,
+        "human": human.pk,
+        "default": default.pk,
+        "teams": [t.pk for t in teams],
+        "attendants": [a.pk for a in attendants],
+    }
+    started = time.perf_counter()
+    for start in range(0, contacts, BATCH):
+        stop = min(start + BATCH, contacts)
+        with transaction.atomic():
+            _insert_batch(range(start, stop), ids, now)
+        if stop % 100_000 == 0 or stop == contacts:
+            _progress(f"{contacts:,} contacts", stop, contacts, started)
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(
+            no_style(), [Contact, ContactState, ReplyDirective, Ticket, Message]
+        ):
+            cursor.execute(statement)
+    TicketSequence.objects.create(bot=bot, last=contacts + 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {"secret": bot.webhook_secret, "load_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _insert(cursor, table: str, columns: str, rows: list[tuple]) -> None:
+    """Plain multi-row executemany: ten times faster than bulk_create for a million rows."""
+    from django.db import connection
+
+    names = [c.strip() for c in columns.split(",")]
+    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
+    marks = ", ".join(["%s"] * len(names))
+    cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _insert_batch(indexes: range, ids: dict, now) -> None:
+    """Contacts i (id i + 1) with their state, a directive each and, for one in ten, history."""
+    import datetime as dt
+
+    from django.db import connection
+
+    stamp = connection.ops.adapt_datetimefield_value
+    teams, people = ids["teams"], ids["attendants"]
+    contacts, states, directives, tickets, messages = [], [], [], [], []
+    for i in indexes:
+        cid = i + 1
+        sent = now - dt.timedelta(hours=i % 48)  # about half of the directives have expired (R11)
+        inbound = stamp(now - dt.timedelta(hours=i % 30))
+        contacts.append(
+            (
+                cid,
+                ids["bot"],
+                f"+55119{i:08d}",
+                f"Contato {i}",
+                "",
+                json.dumps({"cidade": CITIES[i % 5]}),
+                False,
+                inbound,
+                stamp(now),
+                stamp(now),
+            )
+        )
+        states.append((cid, cid, ids["bot"], ids["human"], stamp(now)))
+        directives.append(
+            (
+                cid,
+                cid,
+                ids["bot"],
+                None if i % 2 else teams[i % 10],
+                people[i % 50] if i % 2 else None,
+                f"Campanha {i % 100}",
+                stamp(sent),
+                stamp(sent + dt.timedelta(hours=24)),
+                False,
+                stamp(sent),
+            )
+        )
+        if i % 10 == 0:
+            tickets.append(
+                (
+                    cid,
+                    ids["bot"],
+                    i + 1,
+                    cid,
+                    ids["default"],
+                    people[i % 50],
+                    "closed_attendant",
+                    "default",
+                    "bench",
+                    stamp(sent),
+                    stamp(now),
+                )
+            )
+            messages.append(
+                (cid, ids["bot"], cid, "out", "template", "Olá", "{}", "sent", "", "", stamp(sent))
+            )
+    with connection.cursor() as cursor:
+        _insert(
+            cursor,
+            "bots_contact",
+            "id, bot_id, phone, name, email, extras, opted_out, "
+            "last_inbound_at, created_at, updated_at",
+            contacts,
+        )
+        _insert(cursor, "bots_contactstate", "id, contact_id, bot_id, block_id, updated_at", states)
+        _insert(
+            cursor,
+            "desk_replydirective",
+            "id, contact_id, bot_id, team_id, attendant_id, "
+            "source_label, sent_at, valid_until, superseded, created_at",
+            directives,
+        )
+        _insert(
+            cursor,
+            "desk_ticket",
+            "id, bot_id, sequence, contact_id, team_id, attendant_id, "
+            "status, routed_by, routing_reason, created_at, closed_at",
+            tickets,
+        )
+        _insert(
+            cursor,
+            "bots_message",
+            "id, bot_id, contact_id, direction, kind, text, payload, "
+            "status, gateway_message_id, failure_reason, created_at",
+            messages,
+        )
+
+
+def _prepare_for_measuring() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # Fold the bulk load out of the write-ahead log, so no checkpoint of a million rows
+            # lands in the middle of a measurement.
+            cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _post(client, secret: str, envelope_id: str, phone_digits: str, text: str):
+    body = {
+        "id": envelope_id,
+        "from": f"{phone_digits}@wa.gw.msging.net/instance",
+        "to": "bench@msging.net",
+        "type": "text/plain",
+        "content": text,
+    }
+    response = client.post(
+        "/webhooks/blip/bench/messages",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Key {secret}"},
+    )
+    assert response.status_code == 200, response.content
+    return response
+
+
+def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: str) -> dict:
+    """One round: messages // rounds contacts of this round's slice, after a warm-up."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    # As a server with persistent connections: the page cache survives between requests.
+    connection.settings_dict["CONN_MAX_AGE"] = None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's usual setting
+    client = Client()
+    rng = random.Random(7)
+    everyone = rng.sample(range(contacts), min(contacts, messages))
+    per_round = len(everyone) // rounds
+    picks = everyone[round_no * per_round : (round_no + 1) * per_round]
+    # One message in ten comes from a contact who just wrote, so it joins the open ticket.
+    picks = [picks[n - 1] if n and n % 10 == 0 else p for n, p in enumerate(picks)]
+    for n in range(30):  # warm-up on new phones outside the loaded set (they go to the flow)
+        _post(client, secret, f"warm-{round_no}-{n}", f"55118{round_no:03d}{n:05d}", "oi")
+    latencies, queries, targets = [], [], {}
+    for n, index in enumerate(picks):
+        connection.queries_log.clear()  # CaptureQueriesContext reads this bounded log
+        with CaptureQueriesContext(connection) as ctx:
+            began = time.perf_counter()
+            response = _post(
+                client, secret, f"bench-{round_no}-{n}", f"55119{index:08d}", rng.choice(TEXTS)
+            )
+            latencies.append((time.perf_counter() - began) * 1000)
+        queries.append(len(ctx.captured_queries))
+        target = response.json()["target"]
+        targets[target] = targets.get(target, 0) + 1
+    return {"latencies": latencies, "queries": queries, "targets": targets}
+
+
+def child(args) -> None:
+    _setup(args.db, args.schema, migrate=args.child == "load")
+    if args.child == "load":
+        print(f"loading {args.contacts:,} contacts into {_describe(args.db, args.schema)} …")
+        loaded = _load(args.contacts)
+        _prepare_for_measuring()
+        result = loaded
+    else:
+        result = _measure(args.contacts, args.messages, args.rounds, args.round, args.secret)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+# --- parent: one throwaway database per size, then the table ---------------------------------
+
+
+def _describe(url: str, schema: str = "") -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme} {parts.path}" + (f" (schema {schema})" if schema else "")
+
+
+def _postgres_schema(base_url: str, schema: str, *, create: bool) -> None:
+    """Create or drop a schema inside the DATABASE_URL database (never another database)."""
+    import psycopg
+
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if create:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+
+
+def _run_child(mode: str, store: dict, contacts: int, *extra: str) -> dict:
+    command = [sys.executable, __file__, "--child", mode, "--db", store["url"]]
+    command += ["--schema", store["schema"], "--contacts", str(contacts), *extra]
+    result = None
+    # Our own script with fixed arguments; its output is streamed so progress shows live.
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:  # noqa: S603
+        for line in proc.stdout:
+            if line.startswith("RESULT "):
+                result = json.loads(line[len("RESULT ") :])
+            else:
+                print(line, end="", flush=True)
+    if proc.returncode or result is None:
+        raise SystemExit(f"the {contacts:,}-contact {mode} failed")
+    return result
+
+
+def _store(contacts: int, workdir: str) -> dict:
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith(("postgres://", "postgresql://")):
+        schema = f"bench_inbound_{contacts}"
+        _postgres_schema(base, schema, create=True)
+        return {"url": base, "schema": schema}
+    return {"url": f"sqlite:///{workdir}/inbound-{contacts}.sqlite3", "schema": ""}
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
+
+
+def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> list[dict]:
+    """Load every size, then measure them in alternating rounds so that a busy moment of the
+    machine falls on both sides alike."""
+    stores = {n: _store(n, workdir) for n in sizes}
+    try:
+        loaded = {n: _run_child("load", stores[n], n) for n in sizes}
+        rows = {n: {"latencies": [], "queries": [], "targets": {}} for n in sizes}
+        for round_no in range(rounds):
+            order = sizes if round_no % 2 == 0 else tuple(reversed(sizes))
+            print(f"measuring, round {round_no + 1}/{rounds} …", flush=True)
+            for n in order:
+                extra = ("--messages", str(messages), "--rounds", str(rounds))
+                extra += ("--round", str(round_no), "--secret", loaded[n]["secret"])
+                part = _run_child("measure", stores[n], n, *extra)
+                rows[n]["latencies"] += part["latencies"]
+                rows[n]["queries"] += part["queries"]
+                for target, count in part["targets"].items():
+                    rows[n]["targets"][target] = rows[n]["targets"].get(target, 0) + count
+    finally:
+        for store in stores.values():
+            if store["schema"]:
+                _postgres_schema(store["url"], store["schema"], create=False)
+    return [
+        {
+            "contacts": n,
+            "messages": len(rows[n]["latencies"]),
+            "p50": _percentile(rows[n]["latencies"], 50),
+            "p95": _percentile(rows[n]["latencies"], 95),
+            "p99": _percentile(rows[n]["latencies"], 99),
+            "queries_seen": sorted(set(rows[n]["queries"])),
+            "targets": rows[n]["targets"],
+            "load_seconds": loaded[n]["load_seconds"],
+        }
+        for n in sizes
+    ]
+
+
+def report(rows: list[dict]) -> None:
+    print()
+    head = ("contacts", "msgs", "p50 ms", "p95 ms", "p99 ms", "queries/msg")
+    print("{:>10} {:>5} {:>8} {:>8} {:>8} {:>12}".format(*head))
+    for r in rows:
+        spread = "/".join(str(q) for q in r["queries_seen"])
+        print(
+            f"{r['contacts']:>10,} {r['messages']:>5} {r['p50']:>8} {r['p95']:>8} {r['p99']:>8}"
+            f" {spread:>12}"
+        )
+    for r in rows:
+        print(f"  {r['contacts']:,}: routed {r['targets']}; load {r['load_seconds']} s")
+    same = {tuple(r["queries_seen"]) for r in rows}
+    verdict = "the same" if len(same) == 1 else "DIFFERENT"
+    print(f"\nSQL queries per message are {verdict} at every size: {sorted(same)}")
+    if len(same) != 1:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--baseline", type=int, default=1_000)
+    parser.add_argument("--messages", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--child", choices=["load", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--secret", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-inbound-") as workdir:
+        rows = run((args.baseline, args.contacts), args.messages, args.rounds, workdir)
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The Desk pages: the attendant's home, a ticket's conversation and the supervisor's view."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView, View
+
+from bots.errors import error_codes
+from bots.portal import PortalMixin
+from desk import selectors, services
+from desk.models import Attendant, TicketStatus
+
+
+def flash_error(request, error: ValidationError) -> None:
+    """Show a service's refusal; its codes ride along as CSS classes for tests and styling."""
+    messages.error(
+        request, " ".join(error.messages), extra_tags=" ".join(sorted(error_codes(error)))
+    )
+
+
+def desk_nav_context(request, bot, page: str) -> dict:
+    return {
+        "portal_section": "desk",
+        "desk_page": page,
+        "is_supervisor": selectors.is_supervisor(user=request.user, bot=bot),
+        "simulator_enabled": settings.WHATSAPP_GATEWAY == "outbox",
+    }
+
+
+class DeskMixin(PortalMixin):
+    portal_section = "desk"
+    desk_page = "home"
+
+    def my_attendants(self):
+        return list(selectors.attendants_of_user(user=self.request.user, bot=self.bot))
+
+    def chosen_attendant(self, pk=None) -> Attendant | None:
+        """The attendant profile in use: the one asked for (if it is the user's), else the first."""
+        mine = self.my_attendants()
+        pk = pk or self.request.GET.get("attendant") or self.request.POST.get("attendant")
+        for attendant in mine:
+            if str(attendant.pk) == str(pk):
+                return attendant
+        return mine[0] if mine else None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(desk_nav_context(self.request, self.bot, self.desk_page))
+        return context
+
+
+class HomeView(DeskMixin, TemplateView):
+    """The attendant's Desk: status, Attend a new customer, open tickets."""
+
+    template_name = "desk/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attendant = self.chosen_attendant()
+        context.update(
+            title=_("Desk"),
+            attendant=attendant,
+            my_attendants=self.my_attendants(),
+            statuses=Attendant.Status.choices,
+        )
+        context.update(_queue_context(attendant))
+        return context
+
+
+def _queue_context(attendant: Attendant | None) -> dict:
+    if attendant is None:
+        return {}
+    counts = selectors.waiting_counts_for(attendant=attendant)
+    tickets = list(selectors.open_tickets_of(attendant=attendant))
+    return {
+        "tickets": tickets,
+        "waiting_directed": counts["directed"],
+        "waiting_teams": counts["teams"],
+        "slots_free": max(attendant.slots - len(tickets), 0),
+    }
+
+
+class HomeFragmentView(DeskMixin, TemplateView):
+    """The refreshing part of the home page (polled)."""
+
+    template_name = "desk/_home_queue.html"
+
+    def get_context_data(self, **kwargs):
+        context = {"attendant": self.chosen_attendant(), "portal_bot": self.bot}
+        context.update(_queue_context(context["attendant"]))
+        return context
+
+
+class StatusView(DeskMixin, View):
+    def post(self, request, *args, **kwargs):
+        attendant = self.chosen_attendant()
+        if attendant is None:
+            raise Http404
+        try:
+            services.attendant_change_status(attendant=attendant, status=request.POST.get("status"))
+        except ValidationError as exc:
+            flash_error(request, exc)
+        return redirect(f"{reverse('desk:home')}?attendant={attendant.pk}")
+
+
+class AttendNextView(DeskMixin, View):
+    def post(self, request, *args, **kwargs):
+        attendant = self.chosen_attendant()
+        if attendant is None:
+            raise Http404
+        home = f"{reverse('desk:home')}?attendant={attendant.pk}"
+        try:
+            ticket = services.ticket_attend_next(attendant=attendant)
+        except ValidationError as exc:
+            flash_error(request, exc)
+            return redirect(home)
+        if ticket is None:
+            messages.info(
+                request,
+                _("Nobody is waiting for you or your teams right now."),
+                extra_tags="nothing_waiting",
+            )
+            return redirect(home)
+        return redirect("desk:ticket", bot_slug=self.bot.slug, pk=ticket.pk)
+
+
+class TicketMixin(DeskMixin):
+    def get_ticket(self):
+        ticket = selectors.visible_ticket(
+            user=self.request.user, bot=self.bot, pk=self.kwargs["pk"]
+        )
+        if ticket is None:
+            raise Http404
+        return ticket
+
+    def ticket_url(self, ticket):
+        return reverse("desk:ticket", kwargs={"bot_slug": self.bot.slug, "pk": ticket.pk})
+
+    def is_mine(self, ticket) -> bool:
+        return ticket.attendant is not None and ticket.attendant.user_id == self.request.user.pk
+
+
+class TicketView(TicketMixin, TemplateView):
+    template_name = "desk/ticket.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ticket = self.get_ticket()
+        teams, attendants = selectors.transfer_targets(ticket=ticket)
+        mine = self.is_mine(ticket)
+        window_open = services.reply_window_open(contact=ticket.contact)
+        context.update(
+            title=_("Ticket #%(number)s") % {"number": ticket.sequence},
+            ticket=ticket,
+            history=selectors.conversation(contact=ticket.contact),
+            can_reply=mine and ticket.status == TicketStatus.OPEN and window_open,
+            reply_blocker=_reply_blocker(ticket, mine=mine, window_open=window_open),
+            can_act=ticket.is_active and (mine or context["is_supervisor"]),
+            can_close=ticket.status == TicketStatus.OPEN and (mine or context["is_supervisor"]),
+            teams=teams,
+            attendants=attendants,
+        )
+        return context
+
+
+def _reply_blocker(ticket, *, mine: bool, window_open: bool) -> tuple[str, str] | None:
+    """Why the reply box is closed, as (code, sentence); None when the attendant may answer."""
+    if ticket.status != TicketStatus.OPEN:
+        return ("ticket_not_open", _("Only an open ticket can be answered."))
+    if not mine:
+        return ("not_your_ticket", _("Only the attendant holding the ticket can answer it."))
+    if not window_open:
+        return (
+            "window_closed",
+            _(
+                "The customer's last message is more than 24 hours old. WhatsApp only allows an "
+                "approved template now: send one as an active message."
+            ),
+        )
+    return None
+
+
+class TicketMessagesView(TicketMixin, TemplateView):
+    template_name = "desk/_conversation.html"
+
+    def get_context_data(self, **kwargs):
+        ticket = self.get_ticket()
+        return {"ticket": ticket, "history": selectors.conversation(contact=ticket.contact)}
+
+
+class TicketReplyView(TicketMixin, View):
+    def post(self, request, *args, **kwargs):
+        ticket = self.get_ticket()
+        if not self.is_mine(ticket):
+            raise Http404
+        try:
+            services.ticket_reply(
+                ticket=ticket, attendant=ticket.attendant, text=request.POST.get("text", "")
+            )
+        except ValidationError as exc:
+            flash_error(request, exc)
+        return redirect(self.ticket_url(ticket))
+
+
+class TicketTransferView(TicketMixin, View):
+    def post(self, request, *args, **kwargs):
+        ticket = self.get_ticket()
+        if not (self.is_mine(ticket) or selectors.is_supervisor(user=request.user, bot=self.bot)):
+            raise Http404
+        kind, _sep, pk = request.POST.get("target", "").partition(":")
+        teams, attendants = selectors.transfer_targets(ticket=ticket)
+        team = teams.filter(pk=pk).first() if kind == "team" and pk.isdigit() else None
+        person = attendants.filter(pk=pk).first() if kind == "attendant" and pk.isdigit() else None
+        try:
+            new = services.ticket_transfer(ticket=ticket, team=team, attendant=person)
+        except ValidationError as exc:
+            flash_error(request, exc)
+            return redirect(self.ticket_url(ticket))
+        messages.success(
+            request,
+            _("Ticket transferred: it waits as #%(number)s.") % {"number": new.sequence},
+            extra_tags="transferred",
+        )
+        return redirect("desk:supervisor" if not self.is_mine(ticket) else "desk:home")
+
+
+class TicketCloseView(TicketMixin, View):
+    def post(self, request, *args, **kwargs):
+        ticket = self.get_ticket()
+        if not (self.is_mine(ticket) or selectors.is_supervisor(user=request.user, bot=self.bot)):
+            raise Http404
+        try:
+            services.ticket_close(ticket=ticket)
+        except ValidationError as exc:
+            flash_error(request, exc)
+            return redirect(self.ticket_url(ticket))
+        messages.success(request, _("Ticket closed."), extra_tags="closed")
+        return redirect("desk:home")
+
+
+class SupervisorView(DeskMixin, TemplateView):
+    template_name = "desk/supervisor.html"
+    desk_page = "supervisor"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not selectors.is_supervisor(
+            user=request.user, bot=self.bot
+        ):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(title=_("Desk supervision"), **selectors.supervisor_overview(bot=self.bot))
+        return context
+
+
+class SupervisorFragmentView(SupervisorView):
+    template_name = "desk/_supervisor_board.html"
