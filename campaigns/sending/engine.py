@@ -182,6 +182,12 @@ def recipient_record_sent(*, recipient: Recipient, gateway_id: str, components: 
         text=render_body(campaign.template, recipient.parameters or {}),
         payload={
             "template": campaign.template.name,
+            # What the Desk's history and the contact simulator show of the template.
+            "template_name": campaign.template.name,
+            "header": {"text": campaign.template.header_text}
+            if campaign.template.header_text
+            else None,
+            "buttons": [{"text": b.get("text", "")} for b in campaign.template.buttons or []],
             "components": components,
             "campaign_id": campaign.pk,
             "recipient_id": recipient.pk,
