@@ -107,6 +107,7 @@ def inbound_receive(
         target=str(decision.target),
         reason_code=str(decision.reason_code),
         reason=decision.reason[:300],
+        reason_params=decision.reason_params,
         ticket_id=ticket_id,
         block=facts.state.block if facts.state and decision.target == Target.FLOW_BLOCK else None,
     )
@@ -266,6 +267,8 @@ def _open_ticket(*, contact: Contact, decision: Decision, facts: _Facts) -> int:
         requested_attendant_id=decision.attendant_id,
         routed_by=routed_by,
         routing_reason=decision.reason[:300],
+        routing_code=str(decision.reason_code),
+        routing_params=decision.reason_params,
         directive_id=decision.directive_id,
     )
     try:

@@ -398,6 +398,9 @@ class Ticket(models.Model):
     )
     routed_by = models.CharField(_("routed by"), max_length=10, choices=RoutedBy.choices)
     routing_reason = models.CharField(_("routing reason"), max_length=300)
+    # The reason as data, so each reader sees it in their own language and time zone.
+    routing_code = models.CharField(_("routing reason code"), max_length=30, blank=True)
+    routing_params = models.JSONField(_("routing reason details"), default=dict, blank=True)
     directive = models.ForeignKey(
         ReplyDirective,
         verbose_name=_("directive"),
@@ -537,6 +540,7 @@ class InboundRouting(models.Model):
     target = models.CharField(_("target"), max_length=20)
     reason_code = models.CharField(_("reason code"), max_length=30)
     reason = models.CharField(_("reason"), max_length=300)
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -203,6 +203,8 @@ def ticket_transfer(
         requested_attendant=attendant,
         routed_by=Ticket.RoutedBy.TRANSFER,
         routing_reason=f"transferred from #{ticket.sequence} to {target}"[:300],
+        routing_code="transfer",
+        routing_params={"ticket": ticket.sequence, "target": target},
         directive_id=ticket.directive_id,
     )
     new.full_clean(validate_constraints=False)

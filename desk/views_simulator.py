@@ -20,6 +20,7 @@ from bots.phones import InvalidPhone, normalize_phone
 from bots.portal import PortalMixin
 from desk import selectors
 from desk.inbound import inbound_receive
+from desk.reasons import render_reason
 from desk.views import desk_nav_context
 
 
@@ -96,7 +97,14 @@ class SimulatorSendView(SimulatorMixin, View):
         )
         messages.info(
             request,
-            _("Delivered to the bot. Routing: %(reason)s") % {"reason": result.decision.reason},
+            _("Delivered to the bot. Routing: %(reason)s")
+            % {
+                "reason": render_reason(
+                    result.decision.reason_code,
+                    result.decision.reason_params,
+                    result.decision.reason,
+                )
+            },
             extra_tags=f"routed {result.decision.reason_code}",
         )
         return redirect(f"{reverse('desk:simulator')}?{query}")

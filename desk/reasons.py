@@ -1,0 +1,73 @@
+"""Routing reasons in the reader's language and time zone.
+
+`desk.routing` stays pure and returns a reason *code* with plain params; this module turns them
+into a sentence with gettext and the active time zone when a page shows them. Rows stored before
+the params existed keep their stored English sentence as the fallback.
+"""
+
+import datetime as dt
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+_RELATIONS = {
+    "equals": gettext_noop("%(field)s = %(values)s"),
+    "contains": gettext_noop("%(field)s contains %(values)s"),
+    "not_equals": gettext_noop("%(field)s is none of %(values)s"),
+    "not_contains": gettext_noop("%(field)s contains none of %(values)s"),
+}
+
+
+def _when(value: str) -> str:
+    moment = timezone.localtime(dt.datetime.fromisoformat(value))
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+def _directive(p: dict) -> str:
+    return _("campaign '%(campaign)s' directs the reply here until %(until)s") % {
+        "campaign": p["source_label"],
+        "until": _when(p["valid_until"]),
+    }
+
+
+def _rule(p: dict) -> str:
+    joiner = f" {_('and')} "
+    matched = joiner.join(
+        _(_RELATIONS[m["relation"]]) % {"field": m["field"], "values": ", ".join(m["values"])}
+        for m in p["matches"]
+    )
+    return _("rule '%(rule)s' matched: %(conditions)s") % {
+        "rule": p["rule_name"],
+        "conditions": matched,
+    }
+
+
+def _flow(p: dict) -> str:
+    if p.get("block_id"):
+        return _("flow block '%(block)s'") % {"block": p["block_id"]}
+    return _("start of the flow (no saved contact state)")
+
+
+_RENDER = {
+    "open_ticket": lambda p: _("joins the open ticket #%(n)s") % {"n": p["ticket_id"]},
+    "directive": _directive,
+    "rule": _rule,
+    "default_team": lambda p: _("no rule matched → Default"),
+    "no_default_team": lambda p: _("no rule matched and the bot has no Default team"),
+    "flow_block": _flow,
+    "transfer": lambda p: (
+        _("transferred from ticket #%(n)s to %(target)s")
+        % {"n": p["ticket"], "target": p["target"]}
+    ),
+}
+
+
+def render_reason(code: str, params: dict | None, fallback: str = "") -> str:
+    render = _RENDER.get(code or "")
+    if render is None or not params:
+        return fallback
+    try:
+        return render(params)
+    except (KeyError, TypeError, ValueError):
+        return fallback

@@ -1,0 +1,15 @@
+from django import template
+
+from desk.reasons import render_reason
+
+register = template.Library()
+
+
+@register.simple_tag
+def ticket_reason(ticket) -> str:
+    return render_reason(ticket.routing_code, ticket.routing_params, ticket.routing_reason)
+
+
+@register.simple_tag
+def routing_reason(routing) -> str:
+    return render_reason(routing.reason_code, routing.reason_params, routing.reason)
