@@ -152,6 +152,11 @@ def ticket_attend_next(*, attendant: Attendant) -> Ticket | None:
     """
     # Lock the attendant's row so two clicks of the same person cannot both pass the slot check.
     attendant = Attendant.objects.select_for_update().get(pk=attendant.pk)
+    if attendant.status != Attendant.Status.ONLINE:
+        # Pause, Invisible and Offline all mean "not taking customers now", as in Blip Desk.
+        raise ValidationError(
+            _("Set your status to Online to attend a new customer."), code="attendant_not_online"
+        )
     if not attendant_has_free_slot(attendant=attendant):
         raise ValidationError(
             _("All your slots are taken: close a ticket before attending a new customer."),

@@ -188,3 +188,17 @@ def test_two_attendants_racing_never_get_the_same_ticket():
         assert Ticket.objects.filter(attendant=person, status="open").count() == len(
             taken[person.pk]
         )
+
+
+@pytest.mark.parametrize("status", ["pause", "invisible", "offline"])
+def test_attendant_must_be_online_to_attend_a_new_customer(status):
+    from django.core.exceptions import ValidationError
+
+    from bots.errors import error_codes
+    from desk.services import ticket_attend_next
+    from tests.desk.factories import AttendantFactory
+
+    attendant = AttendantFactory(status=status)
+    with pytest.raises(ValidationError) as error:
+        ticket_attend_next(attendant=attendant)
+    assert error_codes(error.value) == {"attendant_not_online"}
