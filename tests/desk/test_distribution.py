@@ -190,6 +190,7 @@ def test_two_attendants_racing_never_get_the_same_ticket():
         )
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("status", ["pause", "invisible", "offline"])
 def test_attendant_must_be_online_to_attend_a_new_customer(status):
     from django.core.exceptions import ValidationError
