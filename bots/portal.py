@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 
-from bots.access import ALL_ROLES, has_role, top_level_bots_for
+from bots.access import ALL_ROLES, bot_ids_for, has_role, top_level_bots_for
 from bots.models import Bot
 
 SESSION_KEY = "portal_bot_id"
+CAMPAIGN_ROLES = ("admin", "operator")
 
 
 def current_bot(request, roles=ALL_ROLES) -> Bot | None:
@@ -33,6 +34,8 @@ def portal_context(request, bot: Bot | None) -> dict:
             "has_permission": request.user.is_authenticated,
             "portal_bot": bot,
             "portal_bots": list(top_level_bots_for(request.user)),
+            # Attendants only work the Desk: the Active Messages link would only lead to a 404.
+            "portal_can_campaign": bot_ids_for(request.user, CAMPAIGN_ROLES) != set(),
         }
     )
     return context

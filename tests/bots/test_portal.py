@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    call_command("seed_demo", verbosity=0)
+
+
+def test_attendants_do_not_see_the_active_messages_link(client, demo):
+    client.login(username="ana@example.com", password="demo")
+    html = client.get(reverse("desk:home")).content.decode()
+    assert reverse("campaigns:list") not in html
+    assert client.get(reverse("campaigns:list")).status_code in (403, 404)
+
+
+def test_operators_see_both_sections(client, demo):
+    client.login(username="operador", password="demo")
+    html = client.get(reverse("campaigns:list")).content.decode()
+    assert reverse("campaigns:list") in html and reverse("desk:home") in html
+
+
+def test_switching_to_a_bot_of_someone_else_is_refused(client, demo):
+    from tests.bots.factories import BotFactory
+
+    client.login(username="operador", password="demo")
+    other = BotFactory()
+    response = client.post(reverse("switch_bot"), {"bot": other.pk, "next": "/"})
+    assert response.status_code == 404
+
+
+def test_home_sends_each_role_to_its_work(client, demo):
+    client.login(username="ana@example.com", password="demo")
+    assert client.get("/")["Location"] == reverse("desk:home")
+    client.login(username="operador", password="demo")
+    assert client.get("/")["Location"] == reverse("campaigns:list")
