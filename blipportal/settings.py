@@ -134,6 +134,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.send_scheduled_campaigns",
         "schedule": env.float("SCHEDULER_INTERVAL_SECONDS", default=30.0),
     },
+    "cleanup-wizard-uploads": {
+        "task": "campaigns.tasks.cleanup_wizard_uploads",
+        "schedule": 3600.0,
+    },
 }
 
 WHATSAPP_GATEWAY = env("WHATSAPP_GATEWAY")

@@ -38,3 +38,10 @@ def recover_sending(
     return sending_recover(
         stale_after=seconds(stale_after_seconds), resume_after=seconds(resume_after_seconds)
     )
+
+
+@shared_task(name="campaigns.tasks.cleanup_wizard_uploads")
+def cleanup_wizard_uploads() -> int:
+    from campaigns.uploads import uploads_remove_abandoned
+
+    return uploads_remove_abandoned()

@@ -2,11 +2,8 @@
 
 from collections import OrderedDict
 from functools import cached_property
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +16,7 @@ from campaigns.audience import AudienceParser
 from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
 from campaigns.models import Campaign
 from campaigns.services import AudienceMember, campaign_create
+from campaigns.uploads import upload_storage
 from desk.models import Attendant
 
 CAMPAIGN_ROLES = (BotMembership.Role.ADMIN, BotMembership.Role.OPERATOR)
@@ -44,10 +42,6 @@ FIELD_STEP = {
     "attendant_email": "routing",
     "scheduled_at": "send",
 }
-
-
-def upload_storage() -> FileSystemStorage:
-    return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "wizard-tmp")
 
 
 class CampaignWizard(PortalMixin, SessionWizardView):
