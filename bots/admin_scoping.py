@@ -6,6 +6,7 @@ choices and change pages all go through the same filter; an object of another bo
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.utils.text import format_lazy
 
 from bots.access import bot_ids_for, scope
 from bots.models import BotMembership
@@ -87,3 +88,22 @@ class ScopedInline(BotScopedMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return admin.TabularInline.get_queryset(self, request)
+
+
+def status_actions(statuses, apply, *, label, prefix: str) -> list:
+    """One admin action per status, each calling ``apply(obj, status)`` on the selected rows.
+
+    Statuses only move through services; these actions are the admin's buttons for them. The
+    label is formatted lazily so each reader sees it in their own language.
+    """
+    actions = []
+    for status in statuses:
+
+        def action(modeladmin, request, queryset, status=status):
+            for obj in queryset:
+                apply(obj, status)
+
+        action.__name__ = f"{prefix}_{status.value}"
+        action.short_description = format_lazy(label, status=status.label)
+        actions.append(action)
+    return actions

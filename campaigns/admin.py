@@ -3,22 +3,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from bots.admin_scoping import ScopedModelAdmin
+from bots.admin_scoping import ScopedModelAdmin, status_actions
 from bots.errors import apply_validation_error
 from campaigns.models import Campaign, MessageTemplate, Recipient
 from campaigns.services import campaign_cancel, template_set_status
 
 OPERATOR_ROLES = ("admin", "operator")
-
-
-def _template_status_action(status):
-    @admin.action(description=_("Mark as %(status)s") % {"status": status.label})
-    def action(modeladmin, request, queryset):
-        for template in queryset:
-            template_set_status(template=template, status=status)
-
-    action.__name__ = f"mark_{status.value}"
-    return action
 
 
 @admin.register(MessageTemplate)
@@ -37,7 +27,12 @@ class MessageTemplateAdmin(ScopedModelAdmin):
     search_fields = ["name", "body"]
     readonly_fields = ["status", "variable_count", "created_at"]
     list_select_related = ["bot"]
-    actions = [_template_status_action(s) for s in MessageTemplate.Status]
+    actions = status_actions(
+        MessageTemplate.Status,
+        lambda t, status: template_set_status(template=t, status=status),
+        label=_("Mark as {status}"),
+        prefix="mark",
+    )
 
 
 class CampaignAdminForm(forms.ModelForm):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from bots.admin_scoping import ScopedInline, ScopedModelAdmin
+from bots.admin_scoping import ScopedInline, ScopedModelAdmin, status_actions
 from desk.models import (
     AttendanceRule,
     Attendant,
@@ -46,16 +46,6 @@ class TeamAdmin(ScopedModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-def _status_action(status):
-    @admin.action(description=_("Set status: %(status)s") % {"status": status.label})
-    def action(modeladmin, request, queryset):
-        for attendant in queryset:
-            attendant_change_status(attendant=attendant, status=status)
-
-    action.__name__ = f"set_status_{status.value}"
-    return action
-
-
 @admin.register(Attendant)
 class AttendantAdmin(ScopedModelAdmin):
     list_display = ["email", "name", "bot", "status", "slots", "team_names", "user"]
@@ -64,7 +54,12 @@ class AttendantAdmin(ScopedModelAdmin):
     readonly_fields = ["status", "status_changed_at"]
     inlines = [AttendantTeamInline]
     list_select_related = ["bot", "user"]
-    actions = [_status_action(s) for s in Attendant.Status]
+    actions = status_actions(
+        Attendant.Status,
+        lambda a, status: attendant_change_status(attendant=a, status=status),
+        label=_("Set status: {status}"),
+        prefix="set_status",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("teams")

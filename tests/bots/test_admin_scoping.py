@@ -157,3 +157,23 @@ def test_admin_refuses_an_R5_campaign_like_the_wizard(client):
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors.as_data()
     assert errors["attendant_email"][0].code == "R5_attendant_not_in_team"
+
+
+def test_status_actions_change_statuses_through_services(client):
+    from desk.models import Attendant
+
+    attendant = AttendantFactory(status="offline")
+    client.force_login(UserFactory(superuser=True))
+    response = client.post(
+        reverse("admin:desk_attendant_changelist"),
+        {"action": "set_status_online", "_selected_action": [attendant.pk]},
+    )
+    assert response.status_code == 302
+    assert Attendant.objects.get(pk=attendant.pk).status == "online"
+    template = MessageTemplateFactory(status="pending")
+    client.post(
+        reverse("admin:campaigns_messagetemplate_changelist"),
+        {"action": "mark_approved", "_selected_action": [template.pk]},
+    )
+    template.refresh_from_db()
+    assert template.status == "approved"
