@@ -23,5 +23,7 @@ class Command(BaseCommand):
             if result["stale_failed"]:
                 self.stdout.write(f"unknown outcome: {result['stale_failed']} stale claims")
             if not loop:
+                if not (result["dispatched"] or result["finished"] or result["stale_failed"]):
+                    self.stdout.write("no campaign due")
                 return
             time.sleep(loop)
