@@ -143,3 +143,33 @@ def test_outbox_simulated_events_move_message_and_recipient(sent):
     assert sent.status == S.READ
     with pytest.raises(ValueError):
         outbox_simulate_event(message=message, event="exploded")
+
+
+def test_R17_event_finds_a_recipient_whose_send_was_never_recorded(client):
+    """A worker died between Blip's 202 and recording it: the recipient only has our id."""
+    campaign = bulk_campaign_with_recipients(1, status=Campaign.Status.SENDING)
+    recipient = campaign.recipients.get()
+    Recipient.objects.filter(pk=recipient.pk).update(
+        status=S.FAILED, failure_code=engine.UNKNOWN_OUTCOME, failure_reason="lost"
+    )
+    payload = {
+        "id": engine.message_id_for(recipient),
+        "from": recipient.contact.phone.removeprefix("+") + "@wa.gw.msging.net",
+        "event": "received",
+    }
+    assert post(client, campaign.bot, payload).status_code == 200
+    recipient.refresh_from_db()
+    assert (recipient.status, recipient.failure_code) == (S.DELIVERED, "")
+
+
+def test_our_id_of_another_bots_campaign_is_ignored(client):
+    mine = bulk_campaign_with_recipients(1, status=Campaign.Status.SENDING)
+    theirs = bulk_campaign_with_recipients(1, status=Campaign.Status.SENDING)
+    recipient = theirs.recipients.get()
+    Recipient.objects.filter(pk=recipient.pk).update(
+        status=S.FAILED, failure_code=engine.UNKNOWN_OUTCOME, failure_reason="lost"
+    )
+    payload = {"id": engine.message_id_for(recipient), "from": "5511@wa", "event": "received"}
+    post(client, mine.bot, payload)
+    recipient.refresh_from_db()
+    assert recipient.status == S.FAILED
