@@ -2,8 +2,9 @@
 
     python bench/fanout.py [--recipients 100000] [--workers 8]
 
-Sends every recipient of one bulk campaign through the real engine (claims, channel log, routing,
-the blip gateway over HTTP) with the rate limit lifted, on forked worker processes; then,
+Sends every recipient of one bulk campaign through the real engine (a claim per recipient, the
+blip gateway over HTTP, then Sent, channel log and routing recorded in one transaction every
+``SENDING_RECORD_FLUSH`` sends) with the rate limit lifted, on forked worker processes; then,
 in the same run, the same HTTP client posting the same requests (identity lookup, context
 command, template message) in a plain loop on as many processes. The fake server runs in its
 own process. Prints messages/second of both

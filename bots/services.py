@@ -1,5 +1,7 @@
 """Writes on bots and contacts."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 
 from bots.models import Bot, Contact, ContactState, FlowBlock, Message, new_webhook_secret
@@ -30,6 +32,23 @@ def contact_move_to_block(*, contact: Contact, bot: Bot, block: FlowBlock | None
     )
     state.full_clean()
     return state
+
+
+def contacts_move_to_block(
+    *, contacts: Iterable[Contact], bot: Bot, block: FlowBlock | None
+) -> list[ContactState]:
+    """``contact_move_to_block`` for many contacts in one upsert on the contact.
+
+    Not ``full_clean``-ed: the caller vouches for ``bot`` / ``block`` (the sending engine's come
+    from a campaign that ``validate_for_send`` checked), and they are the same for every row.
+    """
+    unique = {contact.pk: contact for contact in contacts}
+    return ContactState.objects.bulk_create(
+        [ContactState(contact=unique[pk], bot=bot, block=block) for pk in sorted(unique)],
+        update_conflicts=True,
+        unique_fields=["contact"],
+        update_fields=["bot", "block", "updated_at"],
+    )
 
 
 def message_record(

@@ -1,7 +1,7 @@
 """Writes of the Desk. Every function owns its transaction and validates before saving."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -95,6 +95,46 @@ def directive_create(
     directive.full_clean(validate_constraints=False)
     directive.save()
     return directive
+
+
+def directives_create_many(
+    *,
+    sends: Sequence[tuple[Contact, dt.datetime]],
+    bot: Bot,
+    source_label: str,
+    source_id: int | None = None,
+    attendant: Attendant | None = None,
+    team: Team | None = None,
+    human_block: FlowBlock | None = None,
+) -> list[ReplyDirective]:
+    """``directive_create`` for many contacts sent by one campaign: one UPDATE, one INSERT (R12).
+
+    ``sends`` pairs each contact with its send time; a contact given twice keeps its last send.
+    The rows are not ``full_clean``-ed: the caller hands targets it already validated (the sending
+    engine's come from a campaign that ``validate_for_send`` checked), and only the contact
+    differs from row to row. The caller owns the transaction, so supersede and insert commit
+    together; two racing sends to one contact still meet the partial unique index.
+    """
+    latest = {contact.pk: (contact, sent_at) for contact, sent_at in sends}
+    if not latest:
+        return []
+    ReplyDirective.objects.filter(contact_id__in=list(latest), superseded=False).update(
+        superseded=True
+    )
+    return ReplyDirective.objects.bulk_create(
+        ReplyDirective(
+            contact=contact,
+            bot=bot,
+            attendant=attendant,
+            team=team,
+            human_block=human_block,
+            source_label=source_label[:200],
+            source_id=source_id,
+            sent_at=sent_at,
+            valid_until=sent_at + DIRECTIVE_LIFETIME,
+        )
+        for contact, sent_at in sorted(latest.values(), key=lambda pair: pair[0].pk)
+    )
 
 
 def ticket_next_number(*, bot_id: int) -> int:

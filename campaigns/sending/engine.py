@@ -1,18 +1,26 @@
 """Sending one batch of recipients: claim, send, record, route; and closing the campaign.
 
 R17 rests on two compare-and-set updates per recipient: Pending → Sending (the claim; only one
-worker or retried task can win it) and Sending → Sent after the gateway accepted the message. A
-send whose answer was lost is never retried: the recipient ends Failed "unknown outcome" unless a
-delivery event later proves it arrived.
+worker or retried task can win it, taken just before that recipient's send) and Sending → Sent
+after the gateway accepted the message. A send whose answer was lost is never retried: the
+recipient ends Failed "unknown outcome" unless a delivery event later proves it arrived.
+
+Recording the accepted sends is buffered: every ``SENDING_RECORD_FLUSH`` sends (and at the end of
+the batch, or before an unexpected error leaves it) one transaction moves them to Sent and writes
+their channel-log messages and reply routing in bulk. A worker dying before a flush leaves those
+recipients Sending, which recovery already settles as "unknown outcome" (a delivery event later
+corrects them) — the same as a worker dying between the send and its record.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,17 +34,18 @@ from bots.gateway import (
 )
 from bots.gateway.blip import backoff_delay
 from bots.models import Message
-from bots.services import contact_move_to_block, message_record
+from bots.services import contacts_move_to_block
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from campaigns.sending.ratelimit import get_limiter
 from campaigns.sending.render import components_for, render_body
 from campaigns.services import campaign_move
-from desk.services import directive_create
+from desk.services import directives_create_many
 
 logger = logging.getLogger(__name__)
 _sleep = time.sleep  # a seam: tests skip the backoff without freezing every thread's sleep
 
 SEND_ATTEMPTS = 5
+RECORD_FLUSH = 50  # accepted sends recorded per transaction (setting SENDING_RECORD_FLUSH)
 UNKNOWN_OUTCOME = "unknown_outcome"
 OPTED_OUT = "opted_out"
 INVALID_PARAMETERS = "invalid_parameters"
@@ -46,6 +55,16 @@ CAMPAIGN_FAILED = "campaign_failed"
 NO_RECIPIENTS = "no_recipients"
 
 S = Recipient.Status
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """A send the gateway accepted, waiting in the buffer to be recorded."""
+
+    recipient: Recipient
+    gateway_id: str
+    components: list
+    sent_at: dt.datetime
 
 
 def message_id_for(recipient: Recipient) -> str:
@@ -62,16 +81,36 @@ def send_recipients(*, campaign_id: int, recipient_ids: list[int]) -> int:
     )
     sent = 0
     if campaign.status == CampaignStatus.SENDING:
-        gateway = get_gateway()
         recipients = (
             Recipient.objects.filter(pk__in=recipient_ids, campaign=campaign, status=S.PENDING)
             .select_related("contact")
             .order_by("pk")
         )
-        for recipient in recipients:
-            recipient.campaign = campaign
-            sent += send_one(recipient=recipient, gateway=gateway)
+        sent = _send_batch(campaign=campaign, recipients=list(recipients))
     campaign_finish_if_done(campaign_id=campaign_id)
+    return sent
+
+
+def _send_batch(*, campaign: Campaign, recipients: list[Recipient]) -> int:
+    """Send one by one, recording the accepted sends every ``SENDING_RECORD_FLUSH`` of them."""
+    gateway = get_gateway()
+    every = max(1, getattr(settings, "SENDING_RECORD_FLUSH", RECORD_FLUSH))
+    buffer: list[SentRecord] = []
+    sent = 0
+    try:
+        for recipient in recipients:
+            recipient.campaign = campaign  # loaded once per batch with everything it points to
+            record = send_one(recipient=recipient, gateway=gateway)
+            if record is None:
+                continue
+            sent += 1
+            buffer.append(record)
+            if len(buffer) >= every:
+                flushing, buffer = buffer, []  # a failed flush is not tried again below
+                recipients_record_sent(campaign=campaign, sends=flushing)
+    finally:
+        # Also when an unexpected error stops the batch: what the gateway accepted gets recorded.
+        recipients_record_sent(campaign=campaign, sends=buffer)
     return sent
 
 
@@ -92,36 +131,38 @@ def recipient_fail(*, recipient: Recipient, code: str, reason: str) -> bool:
     return bool(won)
 
 
-def send_one(*, recipient: Recipient, gateway) -> bool:
-    """Claim, send and record one recipient; True when this call sent it."""
+def send_one(*, recipient: Recipient, gateway) -> SentRecord | None:
+    """Claim and send one recipient; what to record when this call sent it, else None.
+
+    A failure is recorded at once; a success is left to the caller to record (buffered).
+    """
     if not recipient_claim(recipient=recipient):
-        return False
+        return None
     campaign, contact = recipient.campaign, recipient.contact
     if contact.opted_out:
         recipient_fail(recipient=recipient, code=OPTED_OUT, reason=_("The contact opted out."))
-        return False
+        return None
     try:
         components = components_for(campaign.template, recipient.parameters or {})
     except ValueError as exc:
         recipient_fail(recipient=recipient, code=INVALID_PARAMETERS, reason=str(exc))
-        return False
+        return None
     try:
         gateway_id = _deliver(recipient, gateway, components)
     except UnknownOutcomeError as exc:
         reason = _("Unknown outcome: %(detail)s") % {"detail": exc.reason}
         recipient_fail(recipient=recipient, code=UNKNOWN_OUTCOME, reason=reason)
-        return False
+        return None
     except TransientGatewayError as exc:
         recipient_fail(recipient=recipient, code=GATEWAY_TRANSIENT, reason=exc.reason)
-        return False
+        return None
     except GatewayError as exc:
         recipient_fail(recipient=recipient, code=GATEWAY_PERMANENT, reason=exc.reason)
-        return False
+        return None
     except ValueError as exc:  # the gateway refused our input before sending anything
         recipient_fail(recipient=recipient, code=INVALID_PARAMETERS, reason=str(exc))
-        return False
-    recipient_record_sent(recipient=recipient, gateway_id=gateway_id, components=components)
-    return True
+        return None
+    return SentRecord(recipient, gateway_id, components, timezone.now())
 
 
 def _deliver(recipient: Recipient, gateway, components: list[dict]) -> str:
@@ -157,55 +198,91 @@ def _deliver(recipient: Recipient, gateway, components: list[dict]) -> str:
     raise PermanentGatewayError("no attempt made")  # attempts < 1: a configuration error
 
 
-@transaction.atomic
 def recipient_record_sent(*, recipient: Recipient, gateway_id: str, components: list) -> bool:
-    """Sending → Sent, the message in the channel log, and the reply routing (R11, R12)."""
-    now = timezone.now()
-    # A recovery that meanwhile called this send "unknown outcome" is corrected: it was sent.
+    """Record one accepted send (see ``recipients_record_sent``); True when it moved to Sent."""
+    record = SentRecord(recipient, gateway_id, components, timezone.now())
+    return recipients_record_sent(campaign=recipient.campaign, sends=[record]) == 1
+
+
+def recipients_record_sent(*, campaign: Campaign, sends: list[SentRecord]) -> int:
+    """Sending → Sent, the messages in the channel log and the reply routing (R11, R12), at once.
+
+    One transaction: a recipient is never Sent without its message row, and a failure leaves the
+    whole flush Sending for recovery. Tried twice, because a send of another campaign to the same
+    contact racing on the one-current-directive index (or a deadlock) aborts the first try.
+    Returns how many moved to Sent.
+    """
+    if not sends:
+        return 0
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                won = _record(campaign, sends)
+            break
+        except (IntegrityError, OperationalError):
+            if attempt:
+                raise
+    for record in won:
+        recipient = record.recipient
+        recipient.status, recipient.sent_at = S.SENT, record.sent_at
+        recipient.gateway_message_id = record.gateway_id
+    return len(won)
+
+
+def _record(campaign: Campaign, sends: list[SentRecord]) -> list[SentRecord]:
+    # A recovery that meanwhile called a send "unknown outcome" is corrected: it was sent.
     proven = Q(status=S.SENDING) | Q(status=S.FAILED, failure_code=UNKNOWN_OUTCOME)
-    won = Recipient.objects.filter(proven, pk=recipient.pk).update(
-        status=S.SENT,
-        sent_at=now,
-        gateway_message_id=gateway_id,
-        failure_code="",
-        failure_reason="",
-    )
-    if not won:
-        return False
-    recipient.status, recipient.sent_at, recipient.gateway_message_id = S.SENT, now, gateway_id
-    campaign = recipient.campaign
-    message_record(
-        bot=campaign.bot,
+    won = [
+        record
+        for record in sends
+        if Recipient.objects.filter(proven, pk=record.recipient.pk).update(
+            status=S.SENT,
+            sent_at=record.sent_at,
+            gateway_message_id=record.gateway_id,
+            failure_code="",
+            failure_reason="",
+        )
+    ]
+    if won:
+        Message.objects.bulk_create(_message(campaign, record) for record in won)
+        apply_routing(campaign=campaign, sent=[(r.recipient.contact, r.sent_at) for r in won])
+    return won
+
+
+def _message(campaign: Campaign, record: SentRecord) -> Message:
+    """The channel-log row of one send (what ``message_record`` would write)."""
+    template, recipient = campaign.template, record.recipient
+    return Message(
+        bot=campaign.bot.top_level,
         contact=recipient.contact,
         direction=Message.Direction.OUTBOUND,
         kind=Message.Kind.TEMPLATE,
-        text=render_body(campaign.template, recipient.parameters or {}),
+        text=render_body(template, recipient.parameters or {}),
         payload={
-            "template": campaign.template.name,
+            "template": template.name,
             # What the Desk's history and the contact simulator show of the template.
-            "template_name": campaign.template.name,
-            "header": {"text": campaign.template.header_text}
-            if campaign.template.header_text
-            else None,
-            "buttons": [{"text": b.get("text", "")} for b in campaign.template.buttons or []],
-            "components": components,
+            "template_name": template.name,
+            "header": {"text": template.header_text} if template.header_text else None,
+            "buttons": [{"text": b.get("text", "")} for b in template.buttons or []],
+            "components": record.components,
             "campaign_id": campaign.pk,
             "recipient_id": recipient.pk,
         },
         status=Message.Status.SENT,
-        gateway_message_id=gateway_id,
+        gateway_message_id=record.gateway_id,
     )
-    apply_routing(campaign=campaign, contact=recipient.contact, sent_at=now)
-    return True
 
 
-def apply_routing(*, campaign: Campaign, contact, sent_at) -> None:
-    """Where the contact's reply goes: the flow block, or a directive to the Desk (R11, R12)."""
+def apply_routing(*, campaign: Campaign, sent: list[tuple]) -> None:
+    """Where the contacts' replies go: the flow block, or directives to the Desk (R11, R12).
+
+    No ``full_clean`` on these rows: bot, block, team and attendant all come from the campaign,
+    which ``validate_for_send`` validated before it could start sending.
+    """
     if campaign.routing != Campaign.Routing.FLOW:
-        directive_create(
-            contact=contact,
+        directives_create_many(
+            sends=sent,
             bot=campaign.routing_bot,
-            sent_at=sent_at,
             source_label=campaign.name,
             source_id=campaign.pk,
             attendant=campaign.attendant
@@ -215,7 +292,11 @@ def apply_routing(*, campaign: Campaign, contact, sent_at) -> None:
             human_block=campaign.flow_block,
         )
     if campaign.flow_block is not None or campaign.routing == Campaign.Routing.FLOW:
-        contact_move_to_block(contact=contact, bot=campaign.routing_bot, block=campaign.flow_block)
+        contacts_move_to_block(
+            contacts=[contact for contact, _sent_at in sent],
+            bot=campaign.routing_bot,
+            block=campaign.flow_block,
+        )
 
 
 def campaign_counts(*, campaign_id: int) -> dict[str, int]:

@@ -1,0 +1,106 @@
+"""R17 with the record step buffered: flushes every SENDING_RECORD_FLUSH sends, all or nothing."""
+
+import datetime as dt
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from bots.models import ContactState, Message
+from campaigns.models import Campaign, Recipient
+from campaigns.sending import engine
+from campaigns.sending.recovery import recipients_fail_stale_claims
+from tests.campaigns.factories import bulk_campaign_with_recipients
+
+pytestmark = pytest.mark.django_db
+S = Recipient.Status
+
+
+def campaign_of(n: int) -> tuple[Campaign, list[int]]:
+    campaign = bulk_campaign_with_recipients(n, status=Campaign.Status.SENDING)
+    return campaign, list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
+
+
+def statuses(ids: list[int]) -> list[str]:
+    by_pk = dict(Recipient.objects.filter(pk__in=ids).values_list("pk", "status"))
+    return [by_pk[pk] for pk in ids]
+
+
+def logged(ids: list[int]) -> set[int]:
+    return {m.payload["recipient_id"] for m in Message.objects.filter(direction="out")} & set(ids)
+
+
+def fail_on_second_call(monkeypatch, manager):
+    real, calls = manager.bulk_create, []
+
+    def bulk_create(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DatabaseError("injected")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(manager, "bulk_create", bulk_create)
+
+
+@pytest.mark.parametrize("where", ["message", "contact_state"])
+def test_R17_a_failed_flush_leaves_its_recipients_sending_without_messages(
+    settings, monkeypatch, where
+):
+    settings.SENDING_RECORD_FLUSH = 2
+    campaign, ids = campaign_of(5)
+    model = Message if where == "message" else ContactState
+    fail_on_second_call(monkeypatch, model.objects)
+    with pytest.raises(DatabaseError):
+        engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
+    # First flush committed; the second rolled back whole (its messages too); the fifth
+    # recipient was never claimed.
+    assert statuses(ids) == [S.SENT, S.SENT, S.SENDING, S.SENDING, S.PENDING]
+    assert logged(ids) == set(ids[:2])
+    assert ContactState.objects.count() == 2
+    # Recovery settles them as unknown outcome: never Sent without their message row.
+    assert recipients_fail_stale_claims(stale_after=dt.timedelta(0)) == 2
+    failed = Recipient.objects.filter(pk__in=ids[2:4])
+    assert set(failed.values_list("status", "failure_code")) == {(S.FAILED, engine.UNKNOWN_OUTCOME)}
+
+
+def test_R17_an_unexpected_error_still_records_what_was_sent(monkeypatch):
+    campaign, ids = campaign_of(4)
+    real, calls = engine._deliver, []
+
+    def deliver(recipient, gateway, components):
+        calls.append(recipient.pk)
+        if len(calls) == 3:
+            raise RuntimeError("worker bug")
+        return real(recipient, gateway, components)
+
+    monkeypatch.setattr(engine, "_deliver", deliver)
+    with pytest.raises(RuntimeError):
+        engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
+    assert statuses(ids) == [S.SENT, S.SENT, S.SENDING, S.PENDING]
+    assert logged(ids) == set(ids[:2])
+
+
+def test_R17_flushes_every_n_sends_and_at_the_end(settings):
+    settings.SENDING_RECORD_FLUSH = 3
+    campaign, ids = campaign_of(7)
+    with CaptureQueriesContext(connection) as queries:
+        assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 7
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "bots_message"')]
+    assert len(inserts) == 3  # 3 + 3 + the last 1
+    assert set(statuses(ids)) == {S.SENT}
+    assert logged(ids) == set(ids)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+
+
+def test_per_recipient_queries_are_only_the_two_compare_and_sets(settings):
+    """The campaign and everything it points to are read once per batch, not per recipient."""
+    settings.SENDING_RECORD_FLUSH = 1000
+
+    def count(n: int) -> int:
+        campaign, ids = campaign_of(n)
+        with CaptureQueriesContext(connection) as queries:
+            engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
+        return len(queries)
+
+    assert count(12) - count(2) == 10 * 2  # the claim and the Sending → Sent update
