@@ -204,8 +204,15 @@ class CampaignStatus(models.TextChoices):
 
 
 CAMPAIGN_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Draft → Failed: an audience imported in the background (wizard, large CSV) that cannot be
+    # stored or is refused when it is finally submitted.
     CampaignStatus.DRAFT: frozenset(
-        {CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.CANCELED}
+        {
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.SENDING,
+            CampaignStatus.FAILED,
+            CampaignStatus.CANCELED,
+        }
     ),
     CampaignStatus.SCHEDULED: frozenset(
         {CampaignStatus.SENDING, CampaignStatus.FAILED, CampaignStatus.CANCELED}
@@ -225,8 +232,16 @@ CAMPAIGN_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class ImportStatus(models.TextChoices):
+    NONE = "none", _("No background import")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Import failed")
+
+
 class Campaign(models.Model):
     Status = CampaignStatus
+    ImportStatus = ImportStatus
 
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")
@@ -294,6 +309,14 @@ class Campaign(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
+    # A large CSV is imported by a Celery task after the wizard returns (campaigns/importing.py);
+    # these fields let the detail page show how far it got.
+    import_status = models.CharField(
+        _("audience import"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.NONE
+    )
+    import_rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
+    import_rows_total = models.PositiveIntegerField(_("rows to import"), default=0)
+    import_error = models.CharField(_("import error"), max_length=300, blank=True)
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -1,6 +1,6 @@
 """Writes on templates and campaigns. Status moves go through compare-and-set updates."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,7 +88,7 @@ class AudienceMember:
 
 
 @dataclass
-class _ImportCounts:
+class ImportCounts:
     size: int = 0
     skipped: int = 0
     opted_out: int = 0
@@ -113,8 +113,7 @@ def resolve_recipient_parameters(
     }
 
 
-@transaction.atomic
-def campaign_create(
+def campaign_new(
     *,
     bot: Bot,
     created_by,
@@ -128,13 +127,8 @@ def campaign_create(
     team: Team | None = None,
     attendant_email: str = "",
     scheduled_at: datetime | None = None,
-    audience: Iterable[AudienceMember | AudienceError],
 ) -> Campaign:
-    """Create the Draft campaign, its contacts and recipients, then hand it to the engine.
-
-    ``audience`` yields members, or parser errors the operator chose to skip (counted). Everything
-    happens in one transaction: a refusal by ``campaign_submit`` (R5–R9) leaves nothing behind.
-    """
+    """An unsaved campaign that passed the send-time rules (R1, R3–R9) and full_clean."""
     campaign = Campaign(
         bot=bot,
         created_by=created_by,
@@ -153,8 +147,28 @@ def campaign_create(
     # constraint message; they run again in campaign_submit once the audience is stored.
     campaign.validate_for_send()
     campaign.full_clean()
+    return campaign
+
+
+@transaction.atomic
+def campaign_create(*, audience: Iterable[AudienceMember | AudienceError], **fields) -> Campaign:
+    """Create the Draft campaign, its contacts and recipients, then hand it to the engine.
+
+    ``fields`` are ``campaign_new``'s. ``audience`` yields members, or parser errors the operator
+    chose to skip (counted). Everything happens in one transaction: a refusal by
+    ``campaign_submit`` (R5–R9) leaves nothing behind.
+    """
+    campaign = campaign_new(**fields)
     campaign.save()
-    counts = _import_audience(campaign, audience)
+    counts = audience_store(campaign=campaign, audience=audience)
+    campaign_set_audience_counts(campaign=campaign, counts=counts)
+    from campaigns.dispatch import campaign_submit  # dispatch imports this module
+
+    return campaign_submit(campaign=campaign)
+
+
+def campaign_set_audience_counts(*, campaign: Campaign, counts: "ImportCounts") -> None:
+    """Record the audience's counts; an audience with nobody to send to is refused."""
     if counts.size == 0:
         raise ValidationError(
             {
@@ -169,25 +183,40 @@ def campaign_create(
     campaign.audience_size = counts.size
     campaign.skipped_rows = counts.skipped
     campaign.opted_out_count = counts.opted_out
-    from campaigns.dispatch import campaign_submit  # dispatch imports this module
-
-    return campaign_submit(campaign=campaign)
 
 
-def _import_audience(campaign: Campaign, audience: Iterable) -> _ImportCounts:
-    counts = _ImportCounts()
+def audience_store(
+    *,
+    campaign: Campaign,
+    audience: Iterable,
+    write_batch: Callable[[Campaign, list, "ImportCounts", int], None] | None = None,
+) -> "ImportCounts":
+    """Store ``audience`` as contacts and recipients, AUDIENCE_BATCH members at a time.
+
+    ``write_batch(campaign, members, counts, rows_read)`` writes one batch; the default is
+    ``audience_store_batch``. The background import wraps it in its own short transaction and
+    records ``rows_read`` (members and skipped rows so far) as progress.
+    """
+    write = write_batch or _write_batch
+    counts = ImportCounts()
     batch: list[AudienceMember] = []
+    rows = 0
     for item in audience:
+        rows += 1
         if isinstance(item, AudienceError):
             counts.skipped += 1
             continue
         batch.append(item)
         if len(batch) >= AUDIENCE_BATCH:
-            _import_batch(campaign, batch, counts)
+            write(campaign, batch, counts, rows)
             batch = []
     if batch:
-        _import_batch(campaign, batch, counts)
+        write(campaign, batch, counts, rows)
     return counts
+
+
+def _write_batch(campaign: Campaign, members: list, counts: ImportCounts, _rows: int) -> None:
+    audience_store_batch(campaign, members, counts)
 
 
 def _member_name(member) -> str:
@@ -198,8 +227,11 @@ def _member_name(member) -> str:
     return name[:200]
 
 
-def _import_batch(campaign: Campaign, members: list, counts: _ImportCounts) -> None:
-    """Upsert one batch of contacts and add their recipients: a handful of queries per batch."""
+def audience_store_batch(campaign: Campaign, members: list, counts: ImportCounts) -> None:
+    """Upsert one batch of contacts and add their recipients: a handful of queries per batch.
+
+    A recipient already in the campaign is left as it is (a background import run twice).
+    """
     owner = campaign.bot.top_level
     by_phone = {m.phone: m for m in members}
     ids, opted_out = _upsert_contacts(owner, by_phone)
@@ -212,7 +244,7 @@ def _import_batch(campaign: Campaign, members: list, counts: _ImportCounts) -> N
             kind=campaign.kind, parameters=campaign.parameters, extras=member.extras or {}
         )
         recipients.append(Recipient(campaign=campaign, contact_id=ids[phone], parameters=params))
-    Recipient.objects.bulk_create(recipients)
+    Recipient.objects.bulk_create(recipients, ignore_conflicts=True)
     counts.size += len(recipients)
 
 

@@ -45,3 +45,10 @@ def cleanup_wizard_uploads() -> int:
     from campaigns.uploads import uploads_remove_abandoned
 
     return uploads_remove_abandoned()
+
+
+@shared_task(name="campaigns.tasks.import_audience", acks_late=True)
+def import_audience(*, campaign_id: int) -> str:
+    from campaigns.importing import campaign_import_audience
+
+    return campaign_import_audience(campaign_id=campaign_id)

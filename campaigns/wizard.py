@@ -3,7 +3,10 @@
 from collections import OrderedDict
 from functools import cached_property
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,11 +17,15 @@ from bots.portal import PortalMixin
 from campaigns import selectors
 from campaigns.audience import AudienceParser
 from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
+from campaigns.importing import campaign_create_importing
 from campaigns.models import Campaign
 from campaigns.services import AudienceMember, campaign_create
 from campaigns.uploads import upload_storage
 from desk.models import Attendant
 
+# CSVs with more rows than this are imported by a Celery task after the wizard returns;
+# settings.AUDIENCE_INLINE_MAX_ROWS overrides it.
+AUDIENCE_INLINE_MAX_ROWS = 2000
 CAMPAIGN_ROLES = (BotMembership.Role.ADMIN, BotMembership.Role.OPERATOR)
 
 STEPS = [
@@ -168,6 +175,15 @@ def create_from_wizard(wizard: CampaignWizard, forms: dict) -> Campaign:
     if audience["kind"] == Campaign.Kind.INDIVIDUAL:
         member = AudienceMember(phone=audience["phone"], name=audience["contact_name"])
         return campaign_create(**common, audience=[member])
+    rows_total = wizard.scan.get("total_rows", 0)
+    if rows_total > inline_max_rows():
+        # Too many rows for one request (gunicorn kills it at 30 s): a Celery task imports them.
+        with storage.open(token, "rb") as fileobj:
+            campaign = campaign_create_importing(
+                **common, audience_file=File(fileobj), rows_total=rows_total
+            )
+        transaction.on_commit(lambda: storage.delete(token))
+        return campaign
     with storage.open(token, "rb") as fileobj:
         rows = AudienceParser(fileobj)
         members = (
@@ -177,6 +193,10 @@ def create_from_wizard(wizard: CampaignWizard, forms: dict) -> Campaign:
         campaign = campaign_create(**common, audience=members)
     storage.delete(token)
     return campaign
+
+
+def inline_max_rows() -> int:
+    return getattr(settings, "AUDIENCE_INLINE_MAX_ROWS", AUDIENCE_INLINE_MAX_ROWS)
 
 
 def send_errors(error: ValidationError) -> list[dict]:

@@ -1,6 +1,8 @@
 """Reads for the live progress panel of a campaign."""
 
 from django.db.models import Count
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Recipient
 
@@ -36,4 +38,23 @@ def campaign_progress(*, campaign: Campaign) -> dict:
             {"code": r["failure_code"], "reason": r["failure_reason"], "count": r["n"]}
             for r in reasons
         ],
+        **import_progress(campaign=campaign),
+    }
+
+
+def import_progress(*, campaign: Campaign) -> dict:
+    """How far the background import of a large CSV got (campaigns/importing.py)."""
+    done, total = campaign.import_rows_done, campaign.import_rows_total
+    importing = campaign.import_status == Campaign.ImportStatus.IMPORTING and not campaign.is_final
+    label = _("Preparing the audience: %(done)s of %(total)s rows") % {
+        "done": number_format(done, force_grouping=True),
+        "total": number_format(total, force_grouping=True),
+    }
+    return {
+        "importing": importing,
+        "import_status": campaign.import_status,
+        "import_rows_done": done,
+        "import_rows_total": total,
+        "import_error": campaign.import_error,
+        "import_label": label if importing else "",
     }

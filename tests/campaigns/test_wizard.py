@@ -340,3 +340,115 @@ def test_back_keeps_what_was_typed_on_the_page(admin_client):
     assert r.context["wizard"]["form"].prefix == "routing"
     r = go_back(admin_client, "routing", "send")
     assert r.context["wizard"]["form"]["date"].value() == "2031-01-02"
+
+
+# --- A CSV above AUDIENCE_INLINE_MAX_ROWS is imported by a Celery task ----------------------
+
+
+@pytest.fixture
+def large_csv(settings, tmp_path, monkeypatch):
+    """The four-row CSV counts as large; uploads go to a temporary folder; no real sending."""
+    from campaigns import dispatch
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.AUDIENCE_INLINE_MAX_ROWS = 2
+    handed_off: list[int] = []
+    monkeypatch.setattr(
+        dispatch, "campaign_start_sending", lambda *, campaign_id: handed_off.append(campaign_id)
+    )
+    return handed_off
+
+
+def walk_bulk(client):
+    upload(client, skip=True)
+    r = post_step(
+        client,
+        "content",
+        {
+            "template": template("retomada_pedido").pk,
+            "var_1": "nome",
+            "var_2": "pedido",
+            "button_column": "pedido",
+        },
+    )
+    assert r.context["wizard"]["form"].prefix == "routing", codes(r, "content")
+    r = post_step(
+        client,
+        "routing",
+        {"routing": "flow", "routing_bot": ids("vendas"), "flow_block": ids("ofertas")},
+    )
+    assert r.context["wizard"]["form"].prefix == "send", codes(r, "routing")
+
+
+def wizard_uploads():
+    from campaigns.uploads import upload_storage
+
+    storage = upload_storage()
+    return storage.listdir("")[1] if storage.exists("") else []
+
+
+def test_large_csv_lands_on_the_detail_page_while_the_audience_imports(
+    admin_client, large_csv, django_capture_on_commit_callbacks
+):
+    Contact.objects.filter(phone="+5521998877665").update(opted_out=True)
+    walk_bulk(admin_client)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = post_step(admin_client, "send", {"when": "now"})
+    assert r.status_code == 302
+    campaign = Campaign.objects.get()
+    assert r["Location"] == reverse("campaigns:detail", args=[campaign.pk])
+    # The task has not run yet: a Draft with its file and no recipients.
+    assert campaign.status == Campaign.Status.DRAFT
+    assert campaign.import_status == "importing"
+    assert (campaign.import_rows_done, campaign.import_rows_total) == (0, 4)
+    assert campaign.audience_file
+    assert not Recipient.objects.exists()
+    page = admin_client.get(r["Location"])
+    assert page.status_code == 200
+    assert b'id="audience-importing"' in page.content
+    progress = admin_client.get(reverse("campaign_progress", args=[campaign.pk])).json()
+    assert (progress["importing"], progress["import_rows_total"]) == (True, 4)
+    # The commit enqueues the import (eager Celery here), which then submits the campaign.
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENDING
+    assert campaign.import_status == "done"
+    assert (campaign.audience_size, campaign.skipped_rows, campaign.opted_out_count) == (1, 2, 1)
+    recipient = Recipient.objects.get()
+    assert recipient.parameters == {"body": ["Carla", "A1"], "header": None, "button": "A1"}
+    assert large_csv == [campaign.pk]
+    assert wizard_uploads() == []  # moved into the campaign, then removed once sent
+    progress = admin_client.get(reverse("campaign_progress", args=[campaign.pk])).json()
+    assert progress["importing"] is False
+
+
+def test_R5_on_the_background_path_still_shows_at_step_4_with_nothing_created(
+    admin_client, large_csv, monkeypatch
+):
+    from django.core.exceptions import ValidationError
+
+    walk_bulk(admin_client)
+
+    def refuse(self):
+        raise ValidationError(
+            {"attendant_email": ValidationError("x", code="R5_attendant_not_in_team")}
+        )
+
+    monkeypatch.setattr(Campaign, "validate_for_send", refuse)
+    r = post_step(admin_client, "send", {"when": "now"})
+    assert r.status_code == 200
+    assert {e["code"] for e in r.context["send_errors"]} == {"R5_attendant_not_in_team"}
+    assert not Campaign.objects.exists()
+    assert len(wizard_uploads()) == 1  # the upload is kept for the next try
+
+
+def test_small_csv_is_still_imported_in_the_request(admin_client, large_csv, settings):
+    settings.AUDIENCE_INLINE_MAX_ROWS = 4
+    walk_bulk(admin_client)
+    assert post_step(admin_client, "send", {"when": "now"}).status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.import_status == "none"
+    assert campaign.status == Campaign.Status.SENDING
+    assert Recipient.objects.filter(campaign=campaign).count() == 2

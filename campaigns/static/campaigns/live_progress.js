@@ -17,7 +17,29 @@
       if (el) el.textContent = value;
       return el;
     }
+    var importing = panel.querySelector('[data-testid="progress-import"]');
+    var wasImporting = importing && !importing.hidden;
+    function renderImport(data) {
+      if (!importing) return;
+      importing.dataset.importStatus = data.import_status;
+      if (wasImporting && !data.importing) {
+        // The audience is stored: reload so the summary and recipients show, and the
+        // sending progress takes over.
+        window.clearInterval(timer);
+        window.location.reload();
+        return;
+      }
+      importing.hidden = !data.importing;
+      text("progress-import-label", data.import_label);
+      var bar = panel.querySelector('[data-testid="progress-import-bar"]');
+      if (bar) { bar.max = data.import_rows_total || 1; bar.value = data.import_rows_done; }
+      ["progress-counts", "progress-bar"].forEach(function (testid) {
+        var el = panel.querySelector('[data-testid="' + testid + '"]');
+        if (el) el.hidden = data.importing;
+      });
+    }
     function render(data) {
+      renderImport(data);
       var status = text("progress-status", data.status_label);
       if (status) status.dataset.status = data.status;
       text("progress-sent", data.sent);
