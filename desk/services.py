@@ -81,16 +81,15 @@ def directive_create(
     when two sends to the same contact race.
     """
     ReplyDirective.objects.filter(contact=contact, superseded=False).update(superseded=True)
-    directive = ReplyDirective(
-        contact=contact,
+    directive = _new_directive(
+        contact,
+        sent_at,
         bot=bot,
         attendant=attendant,
         team=team,
         human_block=human_block,
-        source_label=source_label[:200],
+        source_label=source_label,
         source_id=source_id,
-        sent_at=sent_at,
-        valid_until=sent_at + DIRECTIVE_LIFETIME,
     )
     directive.full_clean(validate_constraints=False)
     directive.save()
@@ -121,19 +120,27 @@ def directives_create_many(
     ReplyDirective.objects.filter(contact_id__in=list(latest), superseded=False).update(
         superseded=True
     )
+    target = {
+        "bot": bot,
+        "attendant": attendant,
+        "team": team,
+        "human_block": human_block,
+        "source_label": source_label,
+        "source_id": source_id,
+    }
     return ReplyDirective.objects.bulk_create(
-        ReplyDirective(
-            contact=contact,
-            bot=bot,
-            attendant=attendant,
-            team=team,
-            human_block=human_block,
-            source_label=source_label[:200],
-            source_id=source_id,
-            sent_at=sent_at,
-            valid_until=sent_at + DIRECTIVE_LIFETIME,
-        )
+        _new_directive(contact, sent_at, **target)
         for contact, sent_at in sorted(latest.values(), key=lambda pair: pair[0].pk)
+    )
+
+
+def _new_directive(contact: Contact, sent_at: dt.datetime, *, source_label: str, **target):
+    return ReplyDirective(
+        contact=contact,
+        source_label=source_label[:200],
+        sent_at=sent_at,
+        valid_until=sent_at + DIRECTIVE_LIFETIME,
+        **target,
     )
 
 
