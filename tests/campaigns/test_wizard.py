@@ -203,23 +203,7 @@ def test_R16_bad_rows_block_until_skipped_without_uploading_again(admin_client):
 
 def test_R16_bulk_to_flow_block_creates_contacts_and_recipients(admin_client):
     Contact.objects.filter(phone="+5521998877665").update(opted_out=True)
-    upload(admin_client, skip=True)
-    r = post_step(
-        admin_client,
-        "content",
-        {
-            "template": template("retomada_pedido").pk,
-            "var_1": "nome",
-            "var_2": "pedido",
-            "button_column": "pedido",
-        },
-    )
-    assert r.context["wizard"]["form"].prefix == "routing", codes(r, "content")
-    r = post_step(
-        admin_client,
-        "routing",
-        {"routing": "flow", "routing_bot": ids("vendas"), "flow_block": ids("ofertas")},
-    )
+    walk_bulk(admin_client)
     r = post_step(admin_client, "send", {"when": "now"})
     assert r.status_code == 302
     campaign = Campaign.objects.get()
