@@ -84,7 +84,8 @@ def measure(label: str, rows: int, func, *, trace: bool = False):
 
 def service_import(bot, block, template, data: bytes):
     from campaigns.audience import AudienceParser
-    from campaigns.services import AudienceMember, campaign_create
+    from campaigns.dispatch import campaign_create
+    from campaigns.services import AudienceMember
 
     rows = (
         AudienceMember(phone=r.phone, extras=r.extras) if hasattr(r, "phone") else r
@@ -232,11 +233,11 @@ def run(data: bytes, *, trace: bool) -> None:
 def main() -> None:
     logging.getLogger("campaigns.sending").setLevel(logging.ERROR)
     logging.getLogger("celery").setLevel(logging.ERROR)
-    from campaigns import dispatch
+    from campaigns import jobs
 
     # Storing the audience is measured, not sending it: with no broker Celery runs eagerly and
     # the engine would send 100,000 messages through the rate limiter.
-    dispatch.campaign_start_sending = lambda *, campaign_id: None
+    jobs.start_sending = lambda *, campaign_id: None
     creation = connection.creation
     creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "bots",
     "desk",
     "campaigns",
+    "blipportal",  # project-wide commands (seed_demo reaches into every app)
 ]
 
 MIDDLEWARE = [

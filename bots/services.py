@@ -40,7 +40,8 @@ def contacts_move_to_block(
     """``contact_move_to_block`` for many contacts in one upsert on the contact.
 
     Not ``full_clean``-ed: the caller vouches for ``bot`` / ``block`` (the sending engine's come
-    from a campaign that ``validate_for_send`` checked), and they are the same for every row.
+    from a campaign that ``validate_campaign_for_send`` checked), and they are the same for every
+    row.
     """
     unique = {contact.pk: contact for contact in contacts}
     return ContactState.objects.bulk_create(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bots.admin_scoping import ScopedModelAdmin, status_actions
 from bots.errors import apply_validation_error
+from campaigns import validation
 from campaigns.models import Campaign, MessageTemplate, Recipient
 from campaigns.services import campaign_cancel, template_set_status
 
@@ -59,7 +60,7 @@ class CampaignAdminForm(forms.ModelForm):
             return
         # The admin refuses exactly what the wizard and the scheduler refuse (R5–R9).
         try:
-            self.instance.validate_for_send()
+            validation.validate_campaign_for_send(campaign=self.instance)
         except ValidationError as error:
             apply_validation_error(self, error)
 

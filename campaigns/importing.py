@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns import jobs
 from campaigns.audience import AudienceFileError, AudienceParser
 from campaigns.models import Campaign, CampaignStatus, ImportStatus, Recipient
 from campaigns.services import (
@@ -51,9 +52,7 @@ def campaign_create_importing(*, audience_file: File, rows_total: int, **fields)
 
 
 def _enqueue_import(campaign_id: int) -> None:
-    from campaigns.tasks import import_audience
-
-    import_audience.delay(campaign_id=campaign_id)
+    jobs.import_audience(campaign_id=campaign_id)
 
 
 def campaign_import_audience(*, campaign_id: int) -> str:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bots.models import Bot, Contact, FlowBlock
+from campaigns import validation
 from campaigns.audience import AudienceError
 from campaigns.models import Campaign, CampaignStatus, MessageTemplate, Recipient
 from desk.models import Team
@@ -145,26 +146,9 @@ def campaign_new(
     )
     # The rule checks first, so a refusal carries the rule's code (R5–R9) rather than a bare
     # constraint message; they run again in campaign_submit once the audience is stored.
-    campaign.validate_for_send()
+    validation.validate_campaign_for_send(campaign=campaign)
     campaign.full_clean()
     return campaign
-
-
-@transaction.atomic
-def campaign_create(*, audience: Iterable[AudienceMember | AudienceError], **fields) -> Campaign:
-    """Create the Draft campaign, its contacts and recipients, then hand it to the engine.
-
-    ``fields`` are ``campaign_new``'s. ``audience`` yields members, or parser errors the operator
-    chose to skip (counted). Everything happens in one transaction: a refusal by
-    ``campaign_submit`` (R5–R9) leaves nothing behind.
-    """
-    campaign = campaign_new(**fields)
-    campaign.save()
-    counts = audience_store(campaign=campaign, audience=audience)
-    campaign_set_audience_counts(campaign=campaign, counts=counts)
-    from campaigns.dispatch import campaign_submit  # dispatch imports this module
-
-    return campaign_submit(campaign=campaign)
 
 
 def campaign_set_audience_counts(*, campaign: Campaign, counts: "ImportCounts") -> None:

@@ -110,7 +110,7 @@ def directives_create_many(
 
     ``sends`` pairs each contact with its send time; a contact given twice keeps its last send.
     The rows are not ``full_clean``-ed: the caller hands targets it already validated (the sending
-    engine's come from a campaign that ``validate_for_send`` checked), and only the contact
+    engine's come from a campaign that ``validate_campaign_for_send`` checked), and only the contact
     differs from row to row. The caller owns the transaction, so supersede and insert commit
     together; two racing sends to one contact still meet the partial unique index.
     """

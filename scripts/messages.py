@@ -18,7 +18,17 @@ def main() -> int:
     ignores = [arg for name in IGNORE for arg in ("--ignore", name)]
     manage = [sys.executable, "manage.py"]
     for domain in ("django", "djangojs"):
-        cmd = [*manage, "makemessages", "-l", "pt_BR", "-d", domain, "--no-obsolete", *ignores]
+        cmd = [
+            *manage,
+            "makemessages",
+            "-l",
+            "pt_BR",
+            "-d",
+            domain,
+            "--no-obsolete",
+            "--no-location",
+            *ignores,
+        ]
         if domain == "djangojs":
             cmd += ["-e", "js"]
         subprocess.run(cmd, cwd=ROOT, env=env, check=True)  # noqa: S603 (fixed argv)

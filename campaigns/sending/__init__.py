@@ -16,9 +16,9 @@ def start_sending(*, campaign_id: int) -> int:
     Safe to call again for the same campaign: each recipient is claimed by compare-and-set, so a
     batch enqueued twice sends nothing twice.
     """
+    from campaigns import jobs
     from campaigns.models import Recipient
     from campaigns.sending.engine import campaign_finish_if_done
-    from campaigns.tasks import send_recipients
 
     ids = list(
         Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.PENDING)
@@ -28,7 +28,7 @@ def start_sending(*, campaign_id: int) -> int:
     size = getattr(settings, "SENDING_BATCH_SIZE", BATCH_SIZE)
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     for batch in batches:
-        send_recipients.delay(campaign_id=campaign_id, recipient_ids=batch)
+        jobs.send_batch(campaign_id=campaign_id, recipient_ids=batch)
     if not batches:
         campaign_finish_if_done(campaign_id=campaign_id)
     return len(batches)

@@ -277,7 +277,7 @@ def apply_routing(*, campaign: Campaign, sent: list[tuple]) -> None:
     """Where the contacts' replies go: the flow block, or directives to the Desk (R11, R12).
 
     No ``full_clean`` on these rows: bot, block, team and attendant all come from the campaign,
-    which ``validate_for_send`` validated before it could start sending.
+    which ``validate_campaign_for_send`` validated before it could start sending.
     """
     if campaign.routing != Campaign.Routing.FLOW:
         directives_create_many(

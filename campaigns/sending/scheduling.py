@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns import jobs, validation
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from campaigns.sending.engine import CAMPAIGN_FAILED
 from campaigns.services import campaign_move
@@ -32,7 +33,7 @@ def campaigns_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
 def campaign_dispatch_scheduled(*, campaign: Campaign, now: dt.datetime) -> bool:
     """R15: validate again; Failed with the rule's code, or Sending with its lateness recorded."""
     try:
-        campaign.validate_for_send()
+        validation.validate_campaign_for_send(campaign=campaign)
     except ValidationError as error:
         campaign_fail_validation(campaign=campaign, error=error, now=now)
         return False
@@ -46,9 +47,7 @@ def campaign_dispatch_scheduled(*, campaign: Campaign, now: dt.datetime) -> bool
             attendant=campaign.attendant,
         )
         if won:
-            from campaigns.dispatch import campaign_start_sending
-
-            transaction.on_commit(lambda: campaign_start_sending(campaign_id=campaign.pk))
+            transaction.on_commit(lambda: jobs.start_sending(campaign_id=campaign.pk))
     return won
 
 

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from bots.errors import error_codes
 from bots.models import Contact
-from campaigns import services
+from campaigns import services, validation
 from campaigns.audience import AudienceError
+from campaigns.dispatch import campaign_create
 from campaigns.models import Campaign, Recipient
-from campaigns.services import AudienceMember, campaign_create
+from campaigns.services import AudienceMember
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory, SubBotFactory
 from tests.campaigns.factories import MessageTemplateFactory
 from tests.desk.factories import AttendantFactory, TeamFactory
@@ -119,14 +120,14 @@ def test_R5_refusal_at_submit_rolls_back_the_imported_audience(monkeypatch):
     bot = BotFactory()
     calls = []
 
-    def refuse(self):
+    def refuse(*, campaign):
         calls.append(1)
         if len(calls) > 1:  # the early check passes, the final one (in campaign_submit) refuses
             raise ValidationError(
                 {"attendant_email": ValidationError("x", code="R5_attendant_not_in_team")}
             )
 
-    monkeypatch.setattr(Campaign, "validate_for_send", refuse)
+    monkeypatch.setattr(validation, "validate_campaign_for_send", refuse)
     with pytest.raises(ValidationError):
         create(bot, audience=[AudienceMember("+5511977771234", "Nova")])
     assert len(calls) == 2

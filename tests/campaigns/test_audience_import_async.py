@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from bots.errors import error_codes
-from campaigns import dispatch, importing, services
+from campaigns import importing, jobs, services, validation
 from campaigns.importing import campaign_create_importing, campaign_import_audience
 from campaigns.models import Campaign, Recipient
 from campaigns.sending.progress import campaign_progress
@@ -34,9 +34,7 @@ ROWS = 6
 def handed_off(monkeypatch):
     """Campaign ids handed to the sending engine (which these tests do not run)."""
     calls: list[int] = []
-    monkeypatch.setattr(
-        dispatch, "campaign_start_sending", lambda *, campaign_id: calls.append(campaign_id)
-    )
+    monkeypatch.setattr(jobs, "start_sending", lambda *, campaign_id: calls.append(campaign_id))
     return calls
 
 
@@ -136,14 +134,14 @@ def test_R5_refusal_at_submit_ends_failed_with_its_code_and_keeps_the_file(
 ):
     calls = []
 
-    def refuse_later(self):
+    def refuse_later(*, campaign):
         calls.append(1)
         if len(calls) > 1:  # passes in the wizard, refused when the import submits
             raise ValidationError(
                 {"attendant_email": ValidationError("x", code="R5_attendant_not_in_team")}
             )
 
-    monkeypatch.setattr(Campaign, "validate_for_send", refuse_later)
+    monkeypatch.setattr(validation, "validate_campaign_for_send", refuse_later)
     with django_capture_on_commit_callbacks(execute=True):
         campaign = create_importing(BotFactory())
     campaign.refresh_from_db()

@@ -32,7 +32,7 @@ def attendant_campaign(target=None, **fields) -> Campaign:
 
 def codes_of(campaign: Campaign) -> set[str]:
     try:
-        campaign.validate_for_send()
+        v.validate_campaign_for_send(campaign=campaign)
     except ValidationError as error:
         return error_codes(error)
     return set()
@@ -66,7 +66,7 @@ def test_R5_attendant_in_no_team_is_refused():
 def test_R5_error_is_on_the_email_field_and_names_the_address():
     campaign = attendant_campaign(attendant_email="x@example.com")
     with pytest.raises(ValidationError) as error:
-        campaign.validate_for_send()
+        v.validate_campaign_for_send(campaign=campaign)
     assert "x@example.com" in " ".join(error.value.message_dict["attendant_email"])
 
 

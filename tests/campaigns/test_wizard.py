@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bots.models import Bot, Contact, FlowBlock
+from campaigns import validation
 from campaigns.models import Campaign, MessageTemplate, Recipient
 from desk.models import Team
 
@@ -332,13 +333,13 @@ def test_back_keeps_what_was_typed_on_the_page(admin_client):
 @pytest.fixture
 def large_csv(settings, tmp_path, monkeypatch):
     """The four-row CSV counts as large; uploads go to a temporary folder; no real sending."""
-    from campaigns import dispatch
+    from campaigns import jobs
 
     settings.MEDIA_ROOT = tmp_path
     settings.AUDIENCE_INLINE_MAX_ROWS = 2
     handed_off: list[int] = []
     monkeypatch.setattr(
-        dispatch, "campaign_start_sending", lambda *, campaign_id: handed_off.append(campaign_id)
+        jobs, "start_sending", lambda *, campaign_id: handed_off.append(campaign_id)
     )
     return handed_off
 
@@ -415,12 +416,12 @@ def test_R5_on_the_background_path_still_shows_at_step_4_with_nothing_created(
 
     walk_bulk(admin_client)
 
-    def refuse(self):
+    def refuse(*, campaign):
         raise ValidationError(
             {"attendant_email": ValidationError("x", code="R5_attendant_not_in_team")}
         )
 
-    monkeypatch.setattr(Campaign, "validate_for_send", refuse)
+    monkeypatch.setattr(validation, "validate_campaign_for_send", refuse)
     r = post_step(admin_client, "send", {"when": "now"})
     assert r.status_code == 200
     assert {e["code"] for e in r.context["send_errors"]} == {"R5_attendant_not_in_team"}

@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from bots.models import Bot, FlowBlock
 from campaigns.models import Campaign, MessageTemplate
+from campaigns.validation import validate_campaign_for_send
 from desk.models import Attendant, Team
 
 pytestmark = pytest.mark.django_db
@@ -62,5 +63,5 @@ def test_demo_supports_an_attendant_campaign_that_validates():
         flow_block=vendas.blocks.get(kind="human"),
         attendant_email="ana@example.com",
     )
-    campaign.validate_for_send()
+    validate_campaign_for_send(campaign=campaign)
     assert campaign.attendant.email == "ana@example.com"

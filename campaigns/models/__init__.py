@@ -1,0 +1,37 @@
+"""Campaign models, one module per aggregate; import them from here."""
+
+from campaigns.models.campaign import (
+    CAMPAIGN_TRANSITIONS,
+    Campaign,
+    CampaignStatus,
+    ImportStatus,
+)
+from campaigns.models.recipients import (
+    RECIPIENT_RANK,
+    RECIPIENT_TRANSITIONS,
+    Recipient,
+    RecipientStatus,
+)
+from campaigns.models.templates import (
+    MAX_QUICK_REPLIES,
+    TEMPLATE_NAME_RE,
+    VARIABLE_RE,
+    MessageTemplate,
+    template_variables,
+)
+
+__all__ = [
+    "CAMPAIGN_TRANSITIONS",
+    "MAX_QUICK_REPLIES",
+    "RECIPIENT_RANK",
+    "RECIPIENT_TRANSITIONS",
+    "TEMPLATE_NAME_RE",
+    "VARIABLE_RE",
+    "Campaign",
+    "CampaignStatus",
+    "ImportStatus",
+    "MessageTemplate",
+    "Recipient",
+    "RecipientStatus",
+    "template_variables",
+]

@@ -1,0 +1,244 @@
+"""Tickets: one human attendance each, with its messages and how it was routed."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from bots.models import Bot, Contact, FlowBlock, Message
+from desk.models.directives import ReplyDirective
+from desk.models.teams import Attendant, Team
+
+
+class TicketStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    OPEN = "open", _("Open")
+    CLOSED_BY_ATTENDANT = "closed_attendant", _("Closed by the attendant")
+    CLOSED_BY_CLIENT = "closed_client", _("Closed by the client")
+    TRANSFERRED = "transferred", _("Transferred")
+
+
+# The legal moves of a ticket: the only table any service consults before changing a status.
+TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.WAITING: frozenset(
+        {TicketStatus.OPEN, TicketStatus.TRANSFERRED, TicketStatus.CLOSED_BY_CLIENT}
+    ),
+    TicketStatus.OPEN: frozenset(
+        {
+            TicketStatus.CLOSED_BY_ATTENDANT,
+            TicketStatus.CLOSED_BY_CLIENT,
+            TicketStatus.TRANSFERRED,
+        }
+    ),
+    TicketStatus.CLOSED_BY_ATTENDANT: frozenset(),
+    TicketStatus.CLOSED_BY_CLIENT: frozenset(),
+    TicketStatus.TRANSFERRED: frozenset(),
+}
+ACTIVE_TICKET_STATUSES = (TicketStatus.WAITING, TicketStatus.OPEN)
+
+
+class Ticket(models.Model):
+    Status = TicketStatus
+
+    class RoutedBy(models.TextChoices):
+        DIRECTIVE = "directive", _("Campaign directive")
+        RULE = "rule", _("Attendance rule")
+        DEFAULT = "default", _("Default team")
+        TRANSFER = "transfer", _("Transfer")
+        MANUAL = "manual", _("Manual")
+
+    bot = models.ForeignKey(
+        Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="tickets"
+    )
+    sequence = models.PositiveIntegerField(_("number"))
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="tickets"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    requested_attendant = models.ForeignKey(
+        Attendant,
+        verbose_name=_("directed to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="directed_tickets",
+        help_text=_("Set when a campaign asked for this attendant: they get it first."),
+    )
+    attendant = models.ForeignKey(
+        Attendant,
+        verbose_name=_("attendant"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=TicketStatus.choices, default=TicketStatus.WAITING
+    )
+    routed_by = models.CharField(_("routed by"), max_length=10, choices=RoutedBy.choices)
+    routing_reason = models.CharField(_("routing reason"), max_length=300)
+    # The reason as data, so each reader sees it in their own language and time zone.
+    routing_code = models.CharField(_("routing reason code"), max_length=30, blank=True)
+    routing_params = models.JSONField(_("routing reason details"), default=dict, blank=True)
+    directive = models.ForeignKey(
+        ReplyDirective,
+        verbose_name=_("directive"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    transferred_to = models.OneToOneField(
+        "self",
+        verbose_name=_("transferred to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transferred_from",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["bot", "status", "created_at"], name="ticket_queue"),
+            models.Index(fields=["requested_attendant", "status"], name="ticket_directed"),
+            # The team queue and an attendant's open tickets stay small while closed tickets
+            # pile up: partial indexes keep Attend a new customer independent of history.
+            models.Index(
+                fields=["team", "created_at"],
+                condition=Q(status="waiting"),
+                name="ticket_waiting_by_team",
+            ),
+            models.Index(
+                fields=["attendant"], condition=Q(status="open"), name="ticket_open_by_attendant"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bot", "sequence"],
+                name="ticket_sequence_unique_per_bot",
+                violation_error_message=_("Ticket numbers are unique per bot."),
+            ),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(status__in=["waiting", "open"]),
+                name="ticket_one_active_per_contact",
+                violation_error_message=_("The contact already has an active ticket."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=TicketStatus.values),
+                name="ticket_status_valid",
+                violation_error_message=_("Unknown ticket status."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="open") | Q(attendant__isnull=False),
+                name="ticket_open_has_attendant",
+                violation_error_message=_("An open ticket has an attendant."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.contact}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_TICKET_STATUSES
+
+    @staticmethod
+    def can_move(old: str, new: str) -> bool:
+        return new in TICKET_TRANSITIONS.get(old, frozenset())
+
+    def clean(self) -> None:
+        errors = {}
+        if self.team_id and self.bot_id and self.team.bot_id != self.bot_id:
+            errors["team"] = ValidationError(
+                _("The team must belong to the ticket's bot."), code="team_other_bot"
+            )
+        for field in ("attendant", "requested_attendant"):
+            person = getattr(self, field)
+            if person is not None and person.bot_id != self.bot_id:
+                errors[field] = ValidationError(
+                    _("The attendant must belong to the ticket's bot."), code="attendant_other_bot"
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class TicketSequence(models.Model):
+    """Per-bot counter: an UPDATE … SET last = last + 1 hands out ticket numbers without gaps."""
+
+    bot = models.OneToOneField(Bot, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ticket sequence")
+        verbose_name_plural = _("ticket sequences")
+
+    def __str__(self) -> str:
+        return f"{self.bot}: {self.last}"
+
+
+class TicketMessage(models.Model):
+    """A message of the channel log that belongs to a ticket, with the attendant who wrote it."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="ticket_messages"
+    )
+    message = models.OneToOneField(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="ticket_link"
+    )
+    attendant = models.ForeignKey(
+        Attendant,
+        verbose_name=_("attendant"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+        ordering = ["message__created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket.sequence}: {self.message}"
+
+
+class InboundRouting(models.Model):
+    """Where one inbound message went and why: the audit of every routing decision."""
+
+    message = models.OneToOneField(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="routing"
+    )
+    target = models.CharField(_("target"), max_length=20)
+    reason_code = models.CharField(_("reason code"), max_length=30)
+    reason = models.CharField(_("reason"), max_length=300)
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    block = models.ForeignKey(
+        FlowBlock,
+        verbose_name=_("block"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("routing decision")
+        verbose_name_plural = _("routing decisions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.reason}"
