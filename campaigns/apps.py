@@ -8,5 +8,8 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Active messages")
 
     def ready(self) -> None:
-        from campaigns import receivers  # noqa: F401  (the Desk's contact_replied)
-        from campaigns.sending import receivers as sending_receivers  # noqa: F401  (delivery events)
+        # receivers: the Desk's contact_replied; sending.receivers: delivery events; tasks:
+        # registered in every process (web, commands, workers), so that campaigns/jobs.py can
+        # enqueue them by name without the services importing the task module.
+        from campaigns import receivers, tasks  # noqa: F401
+        from campaigns.sending import receivers as sending_receivers  # noqa: F401
