@@ -141,6 +141,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.
+SCHEDULER_STALE_AFTER_SECONDS = env.float("SCHEDULER_STALE_AFTER_SECONDS", default=120.0)
+
 WHATSAPP_GATEWAY = env("WHATSAPP_GATEWAY")
 BLIP_API_URL = env("BLIP_API_URL")
 

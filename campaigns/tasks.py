@@ -23,7 +23,7 @@ def start_sending(*, campaign_id: int) -> int:
 def send_scheduled_campaigns() -> dict:
     from campaigns.sending.scheduling import scheduler_tick
 
-    return scheduler_tick()
+    return scheduler_tick(source="beat")
 
 
 @shared_task(name="campaigns.tasks.recover_sending")

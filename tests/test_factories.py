@@ -30,6 +30,7 @@ FACTORIES = [
     cf.MessageTemplateFactory,
     cf.CampaignFactory,
     cf.RecipientFactory,
+    cf.SchedulerHeartbeatFactory,
 ]
 
 

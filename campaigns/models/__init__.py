@@ -6,6 +6,7 @@ from campaigns.models.campaign import (
     CampaignStatus,
     ImportStatus,
 )
+from campaigns.models.heartbeat import SchedulerHeartbeat
 from campaigns.models.recipients import (
     RECIPIENT_RANK,
     RECIPIENT_TRANSITIONS,
@@ -33,5 +34,6 @@ __all__ = [
     "MessageTemplate",
     "Recipient",
     "RecipientStatus",
+    "SchedulerHeartbeat",
     "template_variables",
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import jobs, validation
+from campaigns.heartbeat import scheduler_beat
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from campaigns.sending.engine import CAMPAIGN_FAILED
 from campaigns.services import campaign_move
@@ -83,9 +84,13 @@ def first_error(error: ValidationError) -> tuple[str, str]:
     return "invalid", str(error)
 
 
-def scheduler_tick(*, now: dt.datetime | None = None) -> dict:
-    """What the command and Celery beat run: dispatch due campaigns, then settle crashed sends."""
+def scheduler_tick(*, now: dt.datetime | None = None, source: str = "beat") -> dict:
+    """What the command and Celery beat run: dispatch due campaigns, then settle crashed sends.
+
+    The heartbeat is written first: a tick busy sending (eager Celery) still counts as alive.
+    """
     from campaigns.sending.recovery import sending_recover
 
+    scheduler_beat(source=source, now=now)
     dispatched = campaigns_dispatch_due(now=now)
     return {"dispatched": dispatched, **sending_recover()}

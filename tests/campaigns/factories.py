@@ -1,8 +1,9 @@
 import datetime as dt
 
 import factory
+from django.utils import timezone
 
-from campaigns.models import Campaign, MessageTemplate, Recipient
+from campaigns.models import Campaign, MessageTemplate, Recipient, SchedulerHeartbeat
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory
 
 
@@ -60,3 +61,13 @@ def bulk_campaign_with_recipients(n: int, **fields) -> Campaign:
     for i in range(n):
         RecipientFactory(campaign=campaign, parameters={"body": [f"Pessoa {i}"]})
     return campaign
+
+
+class SchedulerHeartbeatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SchedulerHeartbeat
+        django_get_or_create = ["source"]
+
+    source = SchedulerHeartbeat.Source.BEAT
+    beat_at = factory.LazyFunction(timezone.now)
+    host = "worker-1:4242"

@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop=None, **options) -> None:
         while True:
-            result = scheduler_tick()
+            result = scheduler_tick(source="command")
             for pk in result["dispatched"]:
                 self.stdout.write(f"dispatched campaign {pk}")
             for pk in result["finished"]:
