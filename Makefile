@@ -7,7 +7,7 @@ DEV_ENV := DJANGO_DEBUG=1
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format check messages migrations worker beat scheduler \
+.PHONY: help install run test lint format check messages migrations worker beat periodic scheduler \
         screenshots bench clean
 
 help: ## List the targets
@@ -22,9 +22,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP) ## Create the virtualenv and install the pinned requirements
 
-run: install ## Migrate, load the demo data and serve on http://127.0.0.1:8000 (SQLite, eager Celery)
+run: install ## Migrate, load the demo data, serve on http://127.0.0.1:8000 with the periodic jobs
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	@# The periodic jobs (scheduler, Desk timers, roll-ups) run beside the server and stop with it.
+	$(DEV_ENV) $(BIN)/python manage.py run_periodic & periodic=$$!; \
+	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install ## Run the whole test suite (SQLite unless DATABASE_URL is set)
@@ -51,6 +54,9 @@ worker: install ## A Celery worker (needs CELERY_BROKER_URL)
 
 beat: install ## Celery beat: dispatches scheduled campaigns (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A blipportal beat --loglevel=info
+
+periodic: install ## Every periodic job (CELERY_BEAT_SCHEDULE) inline, without beat
+	$(BIN)/python manage.py run_periodic
 
 scheduler: install ## The scheduler without Celery beat: dispatch due campaigns every 30 s
 	$(BIN)/python manage.py send_scheduled_campaigns --loop 30
