@@ -21,6 +21,21 @@ def node_to_phone(node: str) -> str:
     return f"+{name}"
 
 
+def node_identity(node: str) -> str:
+    """'5511999998888@wa.gw.msging.net/instance' → '5511999998888@wa.gw.msging.net' (R18).
+
+    The instance after the slash changes from message to message; the name and domain are the
+    account. ValueError when ``node`` is not a node.
+    """
+    if not isinstance(node, str) or "@" not in node:
+        raise ValueError("not a LIME node")
+    identity = node.split("/", 1)[0].strip().lower()
+    name, _, domain = identity.partition("@")
+    if not name or not domain or len(identity) > 120 or any(c.isspace() for c in identity):
+        raise ValueError("not a LIME node")
+    return identity
+
+
 def webhook_bot(request, bot_slug: str) -> Bot:
     """The top-level bot of a webhook URL, after checking ``Authorization: Key <secret>``.
 

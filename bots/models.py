@@ -235,6 +235,11 @@ class Contact(models.Model):
         Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="contacts"
     )
     phone = models.CharField(_("phone"), max_length=20)
+    # What Blip's account lookup returned for the phone, or the node a reply came from (R18):
+    # "551187654321@wa.gw.msging.net" may be the WhatsApp account of +55 11 98765-4321.
+    whatsapp_identity = models.CharField(
+        _("WhatsApp identity"), max_length=120, blank=True, default=""
+    )
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     extras = models.JSONField(_("extras"), default=dict, blank=True)
@@ -254,6 +259,14 @@ class Contact(models.Model):
                 fields=["bot", "phone"],
                 name="contact_phone_unique_per_bot",
                 violation_error_message=_("This bot already has a contact with this phone."),
+            ),
+            models.UniqueConstraint(
+                fields=["bot", "whatsapp_identity"],
+                condition=~Q(whatsapp_identity=""),
+                name="contact_identity_unique_per_bot",
+                violation_error_message=_(
+                    "This bot already has a contact with this WhatsApp identity."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(phone__startswith="+"),

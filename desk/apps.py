@@ -8,4 +8,4 @@ class DeskConfig(AppConfig):
     verbose_name = _("Desk")
 
     def ready(self) -> None:
-        from desk import signals  # noqa: F401  (connects the receivers)
+        from desk import contact_merge, signals  # noqa: F401  (connects the receivers)

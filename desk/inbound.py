@@ -9,10 +9,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, F, Value, When
 from django.utils import timezone
 
+from bots.identities import contact_for_inbound
 from bots.models import Bot, Contact, ContactState, Message, ProcessedEnvelope
-from bots.services import contact_get_or_create, message_record
+from bots.services import message_record
 from desk.models import (
     ACTIVE_TICKET_STATUSES,
     DEFAULT_TEAM_NAME,
@@ -44,6 +46,8 @@ class InboundResult:
     decision: Decision | None = None
     routing: InboundRouting | None = None
     ticket_id: int | None = None
+    contact: Contact | None = None
+    matched_by: str = ""  # how the contact was found (R18): identity, phone, ninth_digit, created
 
 
 @dataclass
@@ -72,6 +76,7 @@ def inbound_receive(
     bot: Bot,
     phone: str,
     text: str,
+    identity: str = "",
     envelope_id: str = "",
     kind: str = Message.Kind.TEXT,
     payload: dict | None = None,
@@ -80,14 +85,17 @@ def inbound_receive(
 ) -> InboundResult:
     """Record a contact's message on ``bot`` (top-level), route it and apply the decision.
 
-    Idempotent by ``envelope_id``: the envelope row is inserted first, so a redelivery (even a
-    concurrent one) meets the unique index and becomes a no-op.
+    ``identity`` is the WhatsApp node the message came from (``5511…@wa.gw.msging.net``) and
+    ``phone`` its E.164 number: the contact is found by either, or by the other form of a
+    Brazilian mobile (R18). Idempotent by ``envelope_id``: the envelope row is inserted first, so
+    a redelivery (even a concurrent one) meets the unique index and becomes a no-op.
     """
     bot = bot.top_level
     now = now or timezone.now()
     if envelope_id and not _claim_envelope(bot=bot, envelope_id=envelope_id):
         return InboundResult(duplicate=True)
-    contact = contact_get_or_create(bot=bot, phone=phone, name=name)
+    match = contact_for_inbound(bot=bot, phone=phone, identity=identity, name=name)
+    contact = match.contact
     message = message_record(
         bot=bot,
         contact=contact,
@@ -98,7 +106,7 @@ def inbound_receive(
         payload=payload,
         gateway_message_id=envelope_id,
     )
-    Contact.objects.filter(pk=contact.pk).update(last_inbound_at=now)
+    _touch(contact=contact, now=now, identity=match.store_identity)
     facts = _gather(contact=contact)
     decision = decide(_context(contact=contact, text=text, now=now, facts=facts))
     ticket_id = _apply(contact=contact, message=message, decision=decision, facts=facts)
@@ -117,8 +125,30 @@ def inbound_receive(
         )
     )
     return InboundResult(
-        duplicate=False, message=message, decision=decision, routing=routing, ticket_id=ticket_id
+        duplicate=False,
+        message=message,
+        decision=decision,
+        routing=routing,
+        ticket_id=ticket_id,
+        contact=contact,
+        matched_by=match.matched_by,
     )
+
+
+def _touch(*, contact: Contact, now: dt.datetime, identity: str) -> None:
+    """Record the message's time and, the first time a reply shows it, the contact's identity.
+
+    One UPDATE either way; the identity is only taken when no other row of the bot holds it
+    (that row would have been found and merged, so this guards a race, not a normal case).
+    """
+    fields: dict = {"last_inbound_at": now}
+    if identity:
+        taken = Contact.objects.filter(bot_id=contact.bot_id, whatsapp_identity=identity)
+        fields["whatsapp_identity"] = Case(
+            When(Exists(taken), then=F("whatsapp_identity")), default=Value(identity)
+        )
+    Contact.objects.filter(pk=contact.pk).update(**fields)
+    contact.last_inbound_at = now
 
 
 def _claim_envelope(*, bot: Bot, envelope_id: str) -> bool:

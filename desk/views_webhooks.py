@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bots.lime import WebhookAuthError, node_to_phone, webhook_bot
+from bots.lime import WebhookAuthError, node_identity, node_to_phone, webhook_bot
 from bots.models import Message
 from desk.inbound import inbound_receive
 
@@ -44,6 +44,7 @@ def parse_envelope(body: bytes) -> dict:
         )
     try:
         phone = node_to_phone(data.get("from"))
+        identity = node_identity(data.get("from"))
     except ValueError as exc:
         raise MalformedEnvelope("bad_from", f"'from' is not a WhatsApp contact: {exc}") from None
     kind_name = data.get("type")
@@ -61,6 +62,7 @@ def parse_envelope(body: bytes) -> dict:
     return {
         "envelope_id": envelope_id.strip(),
         "phone": phone,
+        "identity": identity,
         "text": text,
         "kind": kind,
         "payload": {"type": kind_name, "content": content, "to": data.get("to")},

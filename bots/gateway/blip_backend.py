@@ -8,6 +8,7 @@ from collections import OrderedDict
 from django.conf import settings
 
 from bots.gateway.blip import BlipClient, PermanentGatewayError
+from bots.identities import contact_record_identity
 
 _IDENTITY_CACHE_SIZE = 200_000
 
@@ -48,13 +49,21 @@ class BlipGateway:
         return client
 
     def identity(self, *, bot, contact) -> str:
-        """The contact's WhatsApp node; looked up once per process (a command round trip)."""
+        """The contact's WhatsApp node: the one on record, else looked up once and kept (R18).
+
+        A lookup is a command round trip; its answer is stored on the contact, so a reply from
+        that identity finds the contact, and is cached for the process meanwhile.
+        """
+        if contact.whatsapp_identity:
+            return contact.whatsapp_identity
         cache_key = (self.base_url, bot.top_level.slug, contact.phone)
         with self._lock:
             identity = self._identities.get(cache_key)
         if identity is not None:
+            contact_record_identity(contact=contact, identity=identity)
             return identity
         identity = self.client(bot).resolve_identity(contact.phone)
+        contact_record_identity(contact=contact, identity=identity)
         with self._lock:
             self._identities[cache_key] = identity
             while len(self._identities) > _IDENTITY_CACHE_SIZE:

@@ -104,3 +104,33 @@ def test_bot_without_api_key_is_a_permanent_error(fake):
     with pytest.raises(PermanentGatewayError):
         get_gateway().send_text(bot=bot, contact=ContactFactory(bot=bot), message_id="x", text="oi")
     assert fake.requests == []
+
+
+def test_R18_the_identity_a_send_resolves_is_kept_on_the_contact(fake):
+    bot = BotFactory()
+    contact = ContactFactory(bot=bot, phone="+5511987654321")
+    fake.set_identity(contact.phone, "551187654321@wa.gw.msging.net")
+    get_gateway().send_text(bot=bot, contact=contact, message_id="t1", text="oi")
+    contact.refresh_from_db()
+    assert contact.whatsapp_identity == "551187654321@wa.gw.msging.net"
+    assert fake.messages[0]["to"] == "551187654321@wa.gw.msging.net"
+
+
+def test_R18_a_contact_with_an_identity_on_record_needs_no_lookup(fake):
+    bot = BotFactory()
+    contact = ContactFactory(bot=bot, whatsapp_identity="551187654321@wa.gw.msging.net")
+    get_gateway().send_text(bot=bot, contact=contact, message_id="t1", text="oi")
+    assert fake.commands == []
+    assert fake.messages[0]["to"] == "551187654321@wa.gw.msging.net"
+
+
+def test_R18_an_identity_held_by_another_row_is_left_for_the_merge(fake):
+    bot = BotFactory()
+    twin = ContactFactory(bot=bot, phone="+551187654321", whatsapp_identity="x1@wa.gw.msging.net")
+    contact = ContactFactory(bot=bot, phone="+5511987654321")
+    fake.set_identity(contact.phone, "x1@wa.gw.msging.net")
+    get_gateway().send_text(bot=bot, contact=contact, message_id="t1", text="oi")
+    contact.refresh_from_db()
+    twin.refresh_from_db()
+    assert (contact.whatsapp_identity, twin.whatsapp_identity) == ("", "x1@wa.gw.msging.net")
+    assert fake.sent_message_ids() == ["t1"]  # the send itself goes on

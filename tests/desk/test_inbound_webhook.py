@@ -263,8 +263,10 @@ def test_ticket_numbers_follow_per_bot(client, desk):
 
 def test_receive_message_command_runs_the_pipeline(desk, capsys):
     call_command("receive_message", desk.bot.slug, "+55 11 98765-4321", "quero comprar")
-    out = capsys.readouterr().out
-    assert out.startswith("team (rule)")
+    contact_line, routing_line = capsys.readouterr().out.splitlines()
+    assert contact_line.startswith(f"contact {desk.contact.pk} {PHONE}")
+    assert contact_line.endswith("matched by phone")
+    assert routing_line.startswith("team (rule)")
     assert Ticket.objects.get().contact == desk.contact
 
 
