@@ -6,6 +6,7 @@ come with it. Superusers see everything.
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from bots.models import Bot, BotMembership
@@ -47,3 +48,13 @@ def has_role(user, bot: Bot, roles: Iterable[str]) -> bool:
     return BotMembership.objects.filter(
         user=user, bot_id=bot.top_level.pk, role__in=list(roles)
     ).exists()
+
+
+def users_for(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet:
+    """User accounts the user may pick (in a membership, an attendant's login): the people of
+    the bots where they hold ``roles``, and themselves. Never the whole installation."""
+    users = get_user_model().objects.all()
+    if user.is_superuser:
+        return users
+    ids = bot_ids_for(user, roles)
+    return users.filter(Q(bot_memberships__bot_id__in=ids) | Q(pk=user.pk)).distinct()

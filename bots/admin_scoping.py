@@ -5,10 +5,12 @@ choices and change pages all go through the same filter; an object of another bo
 """
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.utils.text import format_lazy
 
-from bots.access import bot_ids_for, scope
+from bots.access import bot_ids_for, scope, users_for
 from bots.models import BotMembership
 
 VIEW_ROLES = (BotMembership.Role.ADMIN, BotMembership.Role.OPERATOR)
@@ -34,9 +36,14 @@ class BotScopedMixin:
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
-        if obj is None and self.model._default_manager.filter(pk=object_id).exists():
+        if obj is None and _exists(self.model, object_id):
             raise PermissionDenied
         return obj
+
+    def get_list_filter(self, request):
+        # A plain relation filter lists every row of the related table: other tenants' bots,
+        # teams and users. Each one becomes the scoped filter below.
+        return [_scoped_filter(self.model, spec) for spec in super().get_list_filter(request)]
 
     def _allowed(self, request, roles) -> bool:
         user = request.user
@@ -69,11 +76,66 @@ class BotScopedMixin:
         return _scope_field(field, db_field, request)
 
 
+def _exists(model, object_id) -> bool:
+    """Whether a row with this pk exists; a malformed pk ("abc") exists nowhere."""
+    try:
+        return model._default_manager.filter(pk=object_id).exists()
+    except (ValidationError, ValueError, TypeError):
+        return False
+
+
+def scoped_related(queryset, request):
+    """``queryset`` of a related model cut to what the reader may see, or None if unknown."""
+    model = queryset.model
+    if model is get_user_model():
+        return queryset.filter(pk__in=users_for(request.user, ADMIN_ROLES))
+    path = SCOPE_PATHS.get(model)
+    if path is None:
+        return None
+    return scope(queryset, request.user, path=path, roles=VIEW_ROLES)
+
+
 def _scope_field(field, db_field, request):
-    path = SCOPE_PATHS.get(db_field.related_model)
-    if field is not None and path is not None and hasattr(field, "queryset"):
-        field.queryset = scope(field.queryset, request.user, path=path, roles=VIEW_ROLES)
+    if field is not None and hasattr(field, "queryset"):
+        scoped = scoped_related(field.queryset, request)
+        if scoped is not None:
+            field.queryset = scoped
     return field
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """The admin's relation filter, offering only rows the reader may see.
+
+    Models with a known path to a Bot (and users) are scoped like the admin's own rows; any
+    other relation offers only the values present in the reader's own (scoped) rows.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model._default_manager.all()
+        scoped = scoped_related(related, request)
+        if scoped is None:
+            present = model_admin.get_queryset(request).values_list(self.field_path, flat=True)
+            scoped = related.filter(pk__in=present.distinct().order_by())
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return [(obj.pk, str(obj)) for obj in scoped.order_by(*ordering)]
+
+
+def _scoped_filter(model, spec):
+    """``spec`` of ``list_filter`` with a relation field's filter swapped for the scoped one."""
+    if isinstance(spec, str):
+        name, filter_class = spec, None
+    elif isinstance(spec, tuple | list) and isinstance(spec[0], str):
+        name, filter_class = spec[0], spec[1]
+    else:
+        return spec  # a SimpleListFilter class: it chooses its own lookups
+    try:
+        field = get_fields_from_path(model, name)[-1]
+    except FieldDoesNotExist:
+        return spec
+    plain = filter_class in (None, admin.RelatedFieldListFilter)
+    if getattr(field, "is_relation", False) and plain:
+        return (name, ScopedRelatedFieldListFilter)
+    return spec
 
 
 class ScopedModelAdmin(BotScopedMixin, admin.ModelAdmin):

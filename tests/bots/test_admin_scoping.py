@@ -177,3 +177,73 @@ def test_status_actions_change_statuses_through_services(client):
     )
     template.refresh_from_db()
     assert template.status == "approved"
+
+
+def response_user(client):
+    from django.contrib.auth import get_user
+
+    return get_user(client)
+
+
+def filter_choices(response, title_field: str) -> set[str]:
+    """The labels of one list filter's choices on a changelist page."""
+    for spec in response.context["cl"].filter_specs:
+        if getattr(spec, "field_path", None) == title_field:
+            return {str(label) for _pk, label in spec.lookup_choices}
+    raise AssertionError(f"no list filter on {title_field}")
+
+
+def test_every_relation_list_filter_offers_only_the_readers_rows(client, two_bots):
+    """Issue 13: the *by bot* / *by team* filters listed other tenants' bots and teams."""
+    mine, theirs = two_bots
+    # A filter with a single choice is not shown: the reader gets a second bot of their own.
+    second = world(BotFactory(slug="mine-too"))
+    BotMembershipFactory(bot=second["bot"], user=response_user(client), role="admin")
+    checked = 0
+    for model in admin.site._registry:
+        if model._meta.app_label not in {"bots", "desk", "campaigns"}:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        assert response.status_code == 200, url
+        for spec in response.context["cl"].filter_specs:
+            if not getattr(getattr(spec, "field", None), "is_relation", False):
+                continue
+            labels = {str(label) for _pk, label in spec.lookup_choices}
+            foreign = {str(theirs["bot"]), str(theirs["team"])}
+            assert not labels & foreign, (url, spec.field_path, labels & foreign)
+            checked += 1
+    assert checked >= 10
+    ticket_filters = client.get(reverse("admin:desk_ticket_changelist"))
+    assert str(mine["team"]) in filter_choices(ticket_filters, "team")
+    assert str(mine["bot"]) in filter_choices(ticket_filters, "bot")
+
+
+def test_user_choices_offer_only_people_of_the_readers_bots(client, two_bots):
+    """Issue 13: adding a membership or an attendant offered every account of the installation."""
+    mine, theirs = two_bots
+    colleague = BotMembershipFactory(bot=mine["bot"], role="attendant").user
+    stranger = BotMembershipFactory(bot=theirs["bot"], role="admin").user
+    loner = UserFactory()
+    for url in (reverse("admin:bots_botmembership_add"), reverse("admin:desk_attendant_add")):
+        form = client.get(url).context["adminform"].form
+        offered = {str(pk) for pk, _label in form.fields["user"].choices if pk}
+        assert str(colleague.pk) in offered, url
+        assert not {str(stranger.pk), str(loner.pk)} & offered, url
+    # The form refuses a posted account it did not offer.
+    response = client.post(
+        reverse("admin:bots_botmembership_add"),
+        {"user": stranger.pk, "bot": mine["bot"].pk, "role": "operator"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.as_data()["user"][0].code == "invalid_choice"
+
+
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "%00", "9" * 30])
+def test_malformed_object_ids_are_not_found_not_500(client, two_bots, object_id):
+    """Issue 13: /admin/desk/ticket/abc/change/ answered 500."""
+    for model in scoped_models():
+        meta = model._meta
+        url = f"/admin/{meta.app_label}/{meta.model_name}/{object_id}/change/"
+        response = client.get(url)
+        assert response.status_code in (302, 404), (url, response.status_code)
