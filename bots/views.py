@@ -13,7 +13,12 @@ from bots.portal import set_current_bot
 @require_POST
 @login_required
 def switch_bot(request):
-    bot = top_level_bots_for(request.user).filter(pk=request.POST.get("bot")).first()
+    chosen = request.POST.get("bot", "")
+    bot = (
+        top_level_bots_for(request.user).filter(pk=chosen).first()
+        if chosen.isascii() and chosen.isdigit()
+        else None
+    )
     if bot is None:
         raise Http404
     set_current_bot(request, bot)

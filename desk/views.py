@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
+from bots.access import has_role
 from bots.errors import error_codes
-from bots.portal import PortalMixin
+from bots.portal import CAMPAIGN_ROLES, PortalMixin
 from desk import selectors, services
 from desk.models import Attendant, TicketStatus
 
@@ -22,12 +23,17 @@ def flash_error(request, error: ValidationError) -> None:
     )
 
 
+# The contact simulator speaks as any contact of the bot: a tool for operators, not attendants.
+SIMULATOR_ROLES = CAMPAIGN_ROLES
+
+
 def desk_nav_context(request, bot, page: str) -> dict:
     return {
         "portal_section": "desk",
         "desk_page": page,
         "is_supervisor": selectors.is_supervisor(user=request.user, bot=bot),
-        "simulator_enabled": settings.WHATSAPP_GATEWAY == "outbox",
+        "simulator_enabled": settings.WHATSAPP_GATEWAY == "outbox"
+        and has_role(request.user, bot, SIMULATOR_ROLES),
     }
 
 

@@ -21,11 +21,12 @@ from bots.portal import PortalMixin
 from desk import selectors
 from desk.inbound import inbound_receive
 from desk.reasons import render_reason
-from desk.views import desk_nav_context
+from desk.views import SIMULATOR_ROLES, desk_nav_context
 
 
 class SimulatorMixin(PortalMixin):
     portal_section = "desk"
+    roles = SIMULATOR_ROLES
 
     def dispatch(self, request, *args, **kwargs):
         # Only a local outbox makes a fake contact harmless: with Blip, messages are real.
@@ -35,7 +36,7 @@ class SimulatorMixin(PortalMixin):
 
     def chosen(self, data):
         """(bot, phone, error code) from the query or the form; the current bot by default."""
-        bots = top_level_bots_for(self.request.user)
+        bots = top_level_bots_for(self.request.user, self.roles)
         slug = data.get("bot")
         bot = bots.filter(slug=slug).first() if slug else self.bot
         if bot is None:  # someone else's bot, or none at all
@@ -59,7 +60,7 @@ class SimulatorView(SimulatorMixin, TemplateView):
         context.update(
             title=_("Contact simulator"),
             **desk_nav_context(self.request, self.bot, "simulator"),
-            sim_bots=list(top_level_bots_for(self.request.user)),
+            sim_bots=list(top_level_bots_for(self.request.user, self.roles)),
             sim_bot=bot,
             phone=phone,
             phone_error=error,

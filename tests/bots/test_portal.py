@@ -37,3 +37,10 @@ def test_home_sends_each_role_to_its_work(client, demo):
     assert client.get("/")["Location"] == reverse("desk:home")
     client.login(username="operador", password="demo")
     assert client.get("/")["Location"] == reverse("campaigns:list")
+
+
+@pytest.mark.parametrize("chosen", ["abc", "1.5", "", "1 OR 1=1", "٣"])
+def test_switching_with_a_malformed_bot_id_is_not_found(client, demo, chosen):
+    """Issue 13: POST /portal/bot/ with a non-numeric id answered 500."""
+    client.login(username="operador", password="demo")
+    assert client.post(reverse("switch_bot"), {"bot": chosen}).status_code == 404

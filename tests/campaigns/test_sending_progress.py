@@ -75,3 +75,11 @@ def test_partial_renders_counts_and_polls_only_while_sending(campaign):
         "campaigns/_live_progress.html", {"campaign": campaign}, request=request
     )
     assert 'data-final="1"' in html and "cancel-campaign" not in html
+
+
+def test_attendants_of_the_bot_cannot_read_the_progress(client, campaign):
+    """Issue 13: an attendant could read a campaign's progress JSON."""
+    client.force_login(operator_of(campaign.bot, role="attendant"))
+    assert client.get(reverse("campaign_progress", args=[campaign.pk])).status_code == 404
+    client.force_login(operator_of(campaign.bot, role="admin"))
+    assert client.get(reverse("campaign_progress", args=[campaign.pk])).json()["total"] == 5

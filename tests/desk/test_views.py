@@ -153,7 +153,15 @@ def test_supervisor_sees_every_queue_and_attendant(client, desk):
     assert page.status_code == 200 and page.context["can_act"] is True
 
 
+def as_operator(client, bot):
+    user = UserFactory()
+    BotMembershipFactory(user=user, bot=bot, role=BotMembership.Role.OPERATOR)
+    client.force_login(user)
+    return user
+
+
 def test_simulator_reply_goes_through_the_pipeline(client, desk):
+    as_operator(client, desk.bot)
     human = FlowBlockFactory(bot=desk.bot, human=True)
     contact = ContactFactory(bot=desk.bot, phone="+5511987654321")
     contact_move_to_block(contact=contact, bot=desk.bot, block=human)
@@ -172,6 +180,7 @@ def test_simulator_reply_goes_through_the_pipeline(client, desk):
 
 
 def test_simulator_only_with_the_outbox_and_own_bots(client, desk, settings):
+    as_operator(client, desk.bot)
     other = BotFactory()
     response = client.post(
         reverse("desk:simulator_send"), {"bot": other.slug, "phone": "+5511987654321", "text": "x"}
@@ -189,3 +198,31 @@ def test_user_without_attendant_gets_an_explanation(client, desk):
     response = client.get(reverse("desk:home"))
     assert response.status_code == 200 and b'data-testid="not-attendant"' in response.content
     assert client.post(reverse("desk:attend_next")).status_code == 404
+
+
+def test_attendants_get_no_simulator(client, desk):
+    """Issue 13: an attendant could read a colleague's conversation and speak as the contact."""
+    colleague = AttendantFactory(bot=desk.bot, teams=[desk.team])
+    contact = ContactFactory(bot=desk.bot, phone="+5511987654321")
+    TicketFactory(bot=desk.bot, team=desk.team, contact=contact, attendant=colleague)
+    query = {"bot": desk.bot.slug, "phone": contact.phone}
+    assert client.get(reverse("desk:simulator"), query).status_code == 404
+    assert client.get(reverse("desk:simulator_log"), query).status_code == 404
+    sent = client.post(reverse("desk:simulator_send"), {**query, "text": "Oi"})
+    assert sent.status_code == 404
+    assert not Message.objects.filter(contact=contact).exists()
+    home = client.get(reverse("desk:home"))
+    assert home.context["simulator_enabled"] is False
+    assert reverse("desk:simulator").encode() not in home.content
+
+
+def test_operator_simulator_is_scoped_to_their_bots(client, desk):
+    other = BotFactory()
+    BotMembershipFactory(
+        bot=other, role=BotMembership.Role.ATTENDANT, user=as_operator(client, desk.bot)
+    )
+    # Attendant of the other bot only: the simulator does not speak there either.
+    query = {"bot": other.slug, "phone": "+5511987654321", "text": "x"}
+    assert client.post(reverse("desk:simulator_send"), query).status_code == 404
+    page = client.get(reverse("desk:simulator"))
+    assert [b.slug for b in page.context["sim_bots"]] == [desk.bot.slug]
