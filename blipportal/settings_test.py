@@ -20,6 +20,11 @@ WHATSAPP_GATEWAY = "outbox"
 LANGUAGE_CODE = "pt-br"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+# Throttling is tested on its own (tests/test_login_throttling.py, with AXES_ENABLED=True); the
+# rest of the suite logs in freely, with Client.login() too.
+AXES_ENABLED = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
     DATABASES["default"]["OPTIONS"].pop("init_command", None)
