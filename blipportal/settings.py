@@ -23,6 +23,8 @@ ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First, so that `runserver` serves the ASGI application (pages and the Desk's WebSockets).
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "formtools",
     "axes",  # login throttling: failed attempts per user and address, unlocked in the admin
+    "channels",
     "bots",
     "desk",
     "campaigns",
@@ -69,6 +72,7 @@ AXES_CLIENT_IP_CALLABLE = "blipportal.security.client_ip"
 
 ROOT_URLCONF = "blipportal.urls"
 WSGI_APPLICATION = "blipportal.wsgi.application"
+ASGI_APPLICATION = "blipportal.asgi.application"
 
 TEMPLATES = [
     {
@@ -172,6 +176,20 @@ CELERY_BEAT_SCHEDULE = {
 # No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.
 SCHEDULER_STALE_AFTER_SECONDS = env.float("SCHEDULER_STALE_AFTER_SECONDS", default=120.0)
 
+# The Desk's live events travel through a channel layer. Without CHANNELS_REDIS_URL the layer lives
+# in memory, which only reaches sockets of the same process: enough for `make run`, not for
+# production, where the web workers that take webhooks and the ASGI processes holding the
+# attendants' sockets are different processes.
+CHANNELS_REDIS_URL = env("CHANNELS_REDIS_URL", default="")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "blipportal"},
+    }
+    if CHANNELS_REDIS_URL
+    else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
+
 WHATSAPP_GATEWAY = env("WHATSAPP_GATEWAY")
 BLIP_API_URL = env("BLIP_API_URL")
 
@@ -181,5 +199,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver (daphne's) prints each request itself: not twice.
+        "django.channels.server": {"level": "INFO", "propagate": False},
+    },
 }

@@ -28,5 +28,9 @@ AXES_ENABLED = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
     DATABASES["default"]["OPTIONS"].pop("init_command", None)
+else:
+    # Threads of the in-process ASGI server (browser tests) must not keep connections open past
+    # their request, or the test database cannot be dropped at the end of the session.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 # WhiteNoise only serves collected files; tests have none, and Django's finders do the job.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405

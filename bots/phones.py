@@ -155,3 +155,16 @@ def _fast_international(digits: str) -> str | None:
         return None
     number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
     return "+" + digits if phonenumbers.is_valid_number(number) else None
+
+
+def format_phone(e164: str) -> str:
+    """``+5511987654321`` as people write it, ``+55 11 98765-4321``; anything else unchanged."""
+    if not e164 or not e164.startswith("+"):
+        return e164 or ""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_possible_number(parsed):
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

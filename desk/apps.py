@@ -9,3 +9,4 @@ class DeskConfig(AppConfig):
 
     def ready(self) -> None:
         from desk import contact_merge, signals  # noqa: F401  (connects the receivers)
+        from desk.live import receivers  # noqa: F401

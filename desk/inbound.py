@@ -15,6 +15,7 @@ from django.utils import timezone
 from bots.identities import contact_for_inbound
 from bots.models import Bot, Contact, ContactState, Message, ProcessedEnvelope
 from bots.services import message_record
+from desk.live import events as live
 from desk.models import (
     ACTIVE_TICKET_STATUSES,
     DEFAULT_TEAM_NAME,
@@ -268,8 +269,10 @@ def _apply(*, contact: Contact, message: Message, decision: Decision, facts: _Fa
         return None  # No bot engine here: the decision is recorded and the flow would take it.
     if decision.target == Target.EXISTING_TICKET:
         ticket_id = decision.ticket_id
+        live.ticket_message(ticket_id=ticket_id, text=message.text, inbound=True)
     else:
         ticket_id = _open_ticket(contact=contact, decision=decision, facts=facts)
+        live.ticket_waiting(ticket_id=ticket_id)
     TicketMessage.objects.create(ticket_id=ticket_id, message=message)
     return ticket_id
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from bots.gateway import GatewayError, get_gateway
 from bots.models import Bot, Contact, FlowBlock, Message
 from bots.services import message_record
+from desk.live import events as live
 from desk.models import (
     ACTIVE_TICKET_STATUSES,
     DEFAULT_TEAM_NAME,
@@ -58,6 +59,7 @@ def attendant_change_status(*, attendant: Attendant, status: str) -> Attendant:
     Attendant.objects.filter(pk=attendant.pk).update(
         status=status, status_changed_at=timezone.now()
     )
+    live.attendant_status_changed(attendant_id=attendant.pk)
     attendant.refresh_from_db(fields=["status", "status_changed_at"])
     return attendant
 
@@ -218,6 +220,7 @@ def ticket_attend_next(*, attendant: Attendant) -> Ticket | None:
                 status=TicketStatus.OPEN, attendant=attendant, opened_at=timezone.now()
             )
             if claimed:
+                live.ticket_assigned(ticket_id=ticket_id)
                 return Ticket.objects.get(pk=ticket_id)
     return None
 
@@ -226,6 +229,7 @@ def ticket_attend_next(*, attendant: Attendant) -> Ticket | None:
 def ticket_close(*, ticket: Ticket) -> Ticket:
     if not _move(ticket=ticket, new=TicketStatus.CLOSED_BY_ATTENDANT, closed_at=timezone.now()):
         raise ValidationError(_("This ticket changed meanwhile."), code="ticket_changed")
+    live.ticket_closed(ticket_id=ticket.pk, attendant_id=ticket.attendant_id)
     ticket.refresh_from_db()
     return ticket
 
@@ -262,6 +266,8 @@ def ticket_transfer(
     new.full_clean(validate_constraints=False)
     new.save()
     Ticket.objects.filter(pk=ticket.pk).update(transferred_to=new)
+    live.ticket_closed(ticket_id=ticket.pk, attendant_id=ticket.attendant_id)
+    live.ticket_waiting(ticket_id=new.pk)
     return new
 
 
@@ -272,7 +278,8 @@ def reply_window_open(*, contact: Contact, now: dt.datetime | None = None) -> bo
 
 def ticket_reply(*, ticket: Ticket, attendant: Attendant | None, text: str) -> Message:
     """Send the attendant's answer through the gateway and log it on the ticket."""
-    text = (text or "").strip()
+    # Browsers submit a textarea's line breaks as CRLF; WhatsApp shows plain LF.
+    text = (text or "").replace("\r\n", "\n").strip()
     if not text:
         raise ValidationError({"text": ValidationError(_("Write a message."), code="empty")})
     if ticket.status != TicketStatus.OPEN:
@@ -295,6 +302,7 @@ def ticket_reply(*, ticket: Ticket, attendant: Attendant | None, text: str) -> M
             status=Message.Status.PENDING,
         )
         TicketMessage.objects.create(ticket=ticket, message=message, attendant=attendant)
+        live.ticket_message(ticket_id=ticket.pk, text=text, inbound=False)
     # Outside the transaction: the message is on record before the network is touched.
     try:
         gateway_id = get_gateway().send_text(

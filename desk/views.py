@@ -13,6 +13,7 @@ from bots.access import has_role
 from bots.errors import error_codes
 from bots.portal import CAMPAIGN_ROLES, PortalMixin
 from desk import selectors, services
+from desk.live.urls import attendant_socket_path, supervisor_socket_path
 from desk.models import Attendant, TicketStatus
 
 
@@ -72,6 +73,8 @@ class HomeView(DeskMixin, TemplateView):
             attendant=attendant,
             my_attendants=self.my_attendants(),
             statuses=Attendant.Status.choices,
+            desk_socket=attendant
+            and attendant_socket_path(bot_slug=self.bot.slug, attendant_id=attendant.pk),
         )
         context.update(_queue_context(attendant))
         return context
@@ -169,8 +172,16 @@ class TicketView(TicketMixin, TemplateView):
             can_close=ticket.status == TicketStatus.OPEN and (mine or context["is_supervisor"]),
             teams=teams,
             attendants=attendants,
+            desk_socket=self.socket_for(ticket, is_supervisor=context["is_supervisor"]),
         )
         return context
+
+    def socket_for(self, ticket, *, is_supervisor: bool) -> str | None:
+        """The viewer's own attendant socket on the ticket's Desk, else the supervisors' one."""
+        for attendant in self.my_attendants():
+            if attendant.bot_id == ticket.bot_id:
+                return attendant_socket_path(bot_slug=self.bot.slug, attendant_id=attendant.pk)
+        return supervisor_socket_path(bot_slug=self.bot.slug) if is_supervisor else None
 
 
 def _reply_blocker(ticket, *, mine: bool, window_open: bool) -> tuple[str, str] | None:
@@ -261,7 +272,11 @@ class SupervisorView(DeskMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(title=_("Desk supervision"), **selectors.supervisor_overview(bot=self.bot))
+        context.update(
+            title=_("Desk supervision"),
+            desk_socket=supervisor_socket_path(bot_slug=self.bot.slug),
+            **selectors.supervisor_overview(bot=self.bot),
+        )
         return context
 
 

@@ -1,7 +1,7 @@
 import phonenumbers
 import pytest
 
-from bots.phones import InvalidPhone, normalize_phone
+from bots.phones import InvalidPhone, format_phone, normalize_phone
 
 SP_MOBILE = "+5511999998888"
 
@@ -76,3 +76,17 @@ def test_R16_fast_path_agrees_with_phonenumbers(region):
         example = phonenumbers.example_number_for_type(region, kind)
         e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
         assert normalize_phone(e164) == e164
+
+
+@pytest.mark.parametrize(
+    ("e164", "shown"),
+    [
+        ("+5511987654321", "+55 11 98765-4321"),
+        ("+551133334444", "+55 11 3333-4444"),
+        ("+14155550100", "+1 415-555-0100"),
+        ("not a phone", "not a phone"),
+        ("", ""),
+    ],
+)
+def test_format_phone_for_people(e164, shown):
+    assert format_phone(e164) == shown

@@ -49,6 +49,28 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def asgi_server(browser):
+    """The ASGI application (pages and WebSockets) on a daphne started for this session."""
+    from tests.browser.asgi import ASGITestServer
+
+    server = ASGITestServer()
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def asgi_page(browser, asgi_server, transactional_db):
+    """A page whose base_url is the ASGI server: the Desk runs live over its socket there."""
+    context = browser.new_context(viewport=DESKTOP, locale="pt-BR", timezone_id="America/Sao_Paulo")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.base_url = asgi_server
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def demo(transactional_db):
     from django.core.management import call_command
@@ -56,14 +78,18 @@ def demo(transactional_db):
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+def log_in(page, username: str, password: str) -> None:
+    page.goto(f"{page.base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
 @pytest.fixture
 def login(page):
     def _login(username: str, password: str, target=None):
-        page.goto(f"{page.base_url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("input[type=submit], button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        log_in(page, username, password)
         if target:
             page.goto(f"{page.base_url}{target}")
         return page

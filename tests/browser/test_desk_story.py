@@ -8,7 +8,7 @@ from bots.models import Bot, FlowBlock, Message
 from bots.services import contact_get_or_create, contact_move_to_block, message_record
 from desk.models import Attendant, Ticket
 from desk.services import directive_create
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, log_in, screenshot
 
 CUSTOMER = "+5511987654321"
 TEMPLATE_TEXT = "Olá! Temos novidades para você. Responda esta mensagem para falar com a gente."
@@ -48,14 +48,6 @@ def _campaign_sent_to_ana():
     return contact
 
 
-def _login(page, username, password):
-    page.goto(f"{page.base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
 def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, demo, login):
     _campaign_sent_to_ana()
     # Ana, in her own browser, waits on her Desk: nobody yet.
@@ -63,8 +55,10 @@ def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, dem
     ana = ana_context.new_page()
     ana.set_default_timeout(15_000)
     ana.base_url = page.base_url
-    _login(ana, "ana@example.com", "demo")
+    log_in(ana, "ana@example.com", "demo")
     ana.goto(f"{ana.base_url}/desk/")
+    # The WSGI live server has no WebSockets: the page falls back to polling.
+    ana.locator("html[data-desk-live=polling]").wait_for()
     directed = ana.get_by_test_id("waiting-directed").locator("strong")
     assert directed.inner_text() == "0"
 

@@ -1,0 +1,69 @@
+"""The Desk's WebSocket consumers: they only relay events; every decision is made elsewhere.
+
+A socket that may not listen is accepted and closed at once with ``FORBIDDEN``, so the page
+knows not to retry (a refused handshake looks like a network failure to a browser).
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from desk.live import access
+from desk.live.events import Event
+
+FORBIDDEN = 4403
+
+
+class DeskConsumer(AsyncJsonWebsocketConsumer):
+    """Base: join the allowed groups, relay ``desk.event`` messages, answer pings."""
+
+    joined: list[str]
+
+    def allowed_groups(self) -> list[str] | None:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        self.joined = []
+        allowed = await database_sync_to_async(self.allowed_groups)()
+        await self.accept()
+        if not allowed:
+            await self.close(code=FORBIDDEN)
+            return
+        for group in allowed:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.joined = allowed
+        await self.send_json({"type": "hello"})
+
+    async def disconnect(self, code) -> None:
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def desk_event(self, message: dict) -> None:
+        event = message["event"]
+        await self.send_json(event)
+        if event.get("type") == Event.SESSION_ENDED:
+            await self.close(code=FORBIDDEN)
+
+
+class AttendantConsumer(DeskConsumer):
+    """One attendant profile's Desk: their tickets, their queues, their status."""
+
+    def allowed_groups(self) -> list[str] | None:
+        kwargs = self.scope["url_route"]["kwargs"]
+        return access.attendant_groups(
+            user=self.scope.get("user"),
+            bot_slug=kwargs["bot_slug"],
+            attendant_id=kwargs["attendant_id"],
+        )
+
+
+class SupervisorConsumer(DeskConsumer):
+    """A bot's supervision board."""
+
+    def allowed_groups(self) -> list[str] | None:
+        kwargs = self.scope["url_route"]["kwargs"]
+        return access.supervisor_groups(user=self.scope.get("user"), bot_slug=kwargs["bot_slug"])
