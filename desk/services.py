@@ -107,6 +107,7 @@ def directives_create_many(
     attendant: Attendant | None = None,
     team: Team | None = None,
     human_block: FlowBlock | None = None,
+    keep_newer: bool = False,
 ) -> list[ReplyDirective]:
     """``directive_create`` for many contacts sent by one campaign: one UPDATE, one INSERT (R12).
 
@@ -115,8 +116,17 @@ def directives_create_many(
     engine's come from a campaign that ``validate_campaign_for_send`` checked), and only the contact
     differs from row to row. The caller owns the transaction, so supersede and insert commit
     together; two racing sends to one contact still meet the partial unique index.
+
+    ``keep_newer``: the sends are late news of older sends (a delivery event proving a send of
+    unknown outcome), so a current directive sent after one of them stays, and that contact gets
+    none (R12: the later send wins).
     """
     latest = {contact.pk: (contact, sent_at) for contact, sent_at in sends}
+    if keep_newer and latest:
+        newer = ReplyDirective.objects.filter(contact_id__in=list(latest), superseded=False)
+        for contact_id, sent_at in newer.values_list("contact_id", "sent_at"):
+            if sent_at > latest[contact_id][1]:
+                del latest[contact_id]
     if not latest:
         return []
     ReplyDirective.objects.filter(contact_id__in=list(latest), superseded=False).update(

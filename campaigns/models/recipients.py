@@ -29,7 +29,15 @@ RECIPIENT_RANK: dict[str, int] = {
 }
 RECIPIENT_TRANSITIONS: dict[str, frozenset[str]] = {
     RecipientStatus.PENDING: frozenset({RecipientStatus.SENDING, RecipientStatus.FAILED}),
-    RecipientStatus.SENDING: frozenset({RecipientStatus.SENT, RecipientStatus.FAILED}),
+    # A delivery event may prove a send before the engine recorded it (campaigns.sending.delivery).
+    RecipientStatus.SENDING: frozenset(
+        {
+            RecipientStatus.SENT,
+            RecipientStatus.DELIVERED,
+            RecipientStatus.READ,
+            RecipientStatus.FAILED,
+        }
+    ),
     RecipientStatus.SENT: frozenset(
         {
             RecipientStatus.DELIVERED,

@@ -14,10 +14,8 @@ corrects them) — the same as a worker dying between the send and its record.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -33,13 +31,11 @@ from bots.gateway import (
     get_gateway,
 )
 from bots.gateway.blip import backoff_delay
-from bots.models import Message
-from bots.services import contacts_move_to_block
 from campaigns.models import Campaign, CampaignStatus, Recipient
+from campaigns.sending.effects import SentRecord, send_effects_write
 from campaigns.sending.ratelimit import get_limiter
-from campaigns.sending.render import components_for, render_body
+from campaigns.sending.render import components_for
 from campaigns.services import campaign_move
-from desk.services import directives_create_many
 
 logger = logging.getLogger(__name__)
 _sleep = time.sleep  # a seam: tests skip the backoff without freezing every thread's sleep
@@ -55,16 +51,6 @@ CAMPAIGN_FAILED = "campaign_failed"
 NO_RECIPIENTS = "no_recipients"
 
 S = Recipient.Status
-
-
-@dataclass(frozen=True)
-class SentRecord:
-    """A send the gateway accepted, waiting in the buffer to be recorded."""
-
-    recipient: Recipient
-    gateway_id: str
-    components: list
-    sent_at: dt.datetime
 
 
 def message_id_for(recipient: Recipient) -> str:
@@ -243,60 +229,8 @@ def _record(campaign: Campaign, sends: list[SentRecord]) -> list[SentRecord]:
             failure_reason="",
         )
     ]
-    if won:
-        Message.objects.bulk_create(_message(campaign, record) for record in won)
-        apply_routing(campaign=campaign, sent=[(r.recipient.contact, r.sent_at) for r in won])
+    send_effects_write(campaign=campaign, sends=won)
     return won
-
-
-def _message(campaign: Campaign, record: SentRecord) -> Message:
-    """The channel-log row of one send (what ``message_record`` would write)."""
-    template, recipient = campaign.template, record.recipient
-    return Message(
-        bot=campaign.bot.top_level,
-        contact=recipient.contact,
-        direction=Message.Direction.OUTBOUND,
-        kind=Message.Kind.TEMPLATE,
-        text=render_body(template, recipient.parameters or {}),
-        payload={
-            "template": template.name,
-            # What the Desk's history and the contact simulator show of the template.
-            "template_name": template.name,
-            "header": {"text": template.header_text} if template.header_text else None,
-            "buttons": [{"text": b.get("text", "")} for b in template.buttons or []],
-            "components": record.components,
-            "campaign_id": campaign.pk,
-            "recipient_id": recipient.pk,
-        },
-        status=Message.Status.SENT,
-        gateway_message_id=record.gateway_id,
-    )
-
-
-def apply_routing(*, campaign: Campaign, sent: list[tuple]) -> None:
-    """Where the contacts' replies go: the flow block, or directives to the Desk (R11, R12).
-
-    No ``full_clean`` on these rows: bot, block, team and attendant all come from the campaign,
-    which ``validate_campaign_for_send`` validated before it could start sending.
-    """
-    if campaign.routing != Campaign.Routing.FLOW:
-        directives_create_many(
-            sends=sent,
-            bot=campaign.routing_bot,
-            source_label=campaign.name,
-            source_id=campaign.pk,
-            attendant=campaign.attendant
-            if campaign.routing == Campaign.Routing.ATTENDANT
-            else None,
-            team=campaign.team if campaign.routing == Campaign.Routing.TEAM else None,
-            human_block=campaign.flow_block,
-        )
-    if campaign.flow_block is not None or campaign.routing == Campaign.Routing.FLOW:
-        contacts_move_to_block(
-            contacts=[contact for contact, _sent_at in sent],
-            bot=campaign.routing_bot,
-            block=campaign.flow_block,
-        )
 
 
 def campaign_counts(*, campaign_id: int) -> dict[str, int]:

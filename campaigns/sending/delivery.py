@@ -1,0 +1,131 @@
+"""Delivery events moving recipients forward, and the work a late one finishes (item 5).
+
+A recipient moves forward only, never back. When an event proves a send that was never recorded
+(its outcome was unknown: a lost answer, a killed worker; or it is still between claim and
+record), the same compare-and-set that moves the recipient also writes what the send leaves
+behind, through ``send_effects_write`` as the engine does: the channel-log message and the reply
+routing. "Never recorded" is the empty gateway id, which the engine sets in the very update that
+records a send; so whichever of the engine's flush and any number of racing events wins the
+row does that work, and only once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from bots.models import Message
+from campaigns.models import RECIPIENT_RANK, Recipient
+from campaigns.sending.effects import SentRecord, send_effects_write
+from campaigns.sending.render import components_for
+
+S = Recipient.Status
+STATUS_OF_EVENT = {
+    "accepted": S.SENT,
+    "dispatched": S.SENT,
+    "received": S.DELIVERED,
+    "consumed": S.READ,
+    "failed": S.FAILED,
+}
+_TIMESTAMP = {S.DELIVERED: "delivered_at", S.READ: "read_at"}
+_MESSAGE_STATUS = {
+    S.SENT: Message.Status.SENT,
+    S.DELIVERED: Message.Status.DELIVERED,
+    S.READ: Message.Status.READ,
+    S.REPLIED: Message.Status.READ,
+}
+_ATTEMPTS = 3  # a racing event may move the row between our read and our update
+
+# The id we send each message with (engine.message_id_for). A recipient whose send ended with
+# an unknown outcome never got a gateway id recorded, so the event is matched by this id too.
+_OUR_ID = re.compile(r"^(?:outbox:)?c(\d+)r(\d+)$")
+
+
+def _by_message_id(message_id: str) -> Q:
+    match = _OUR_ID.match(message_id or "")
+    lookup = Q(gateway_message_id=message_id)
+    if match:
+        lookup |= Q(campaign_id=int(match[1]), pk=int(match[2]))
+    return lookup
+
+
+def recipient_apply_event(*, bot, message_id: str, event: str, reason: str = "") -> bool:
+    """Move the recipient of ``message_id`` forward; a late or repeated event is a no-op.
+
+    True when this call moved it. An event proving an unrecorded send also records it.
+    """
+    new = STATUS_OF_EVENT[event]
+    for _attempt in range(_ATTEMPTS):
+        recipient = (
+            Recipient.objects.filter(_by_message_id(message_id), campaign__bot=bot.top_level)
+            .only("pk", "status", "sent_at", "claimed_at", "gateway_message_id")
+            .first()
+        )
+        if recipient is None or not _moves(recipient.status, new):
+            return False
+        with transaction.atomic():
+            if _advance(recipient, new, message_id, reason):
+                return True
+    return False
+
+
+def _moves(old: str, new: str) -> bool:
+    if old == new or not Recipient.can_move(old, new):
+        return False
+    return old == S.FAILED or new == S.FAILED or RECIPIENT_RANK[new] > RECIPIENT_RANK[old]
+
+
+def _advance(recipient: Recipient, new: str, message_id: str, reason: str) -> bool:
+    now = timezone.now()
+    unrecorded = not recipient.gateway_message_id and new != S.FAILED
+    fields: dict = {"status": new}
+    if new == S.FAILED:
+        fields.update(failure_code="delivery_failed", failure_reason=(reason or "failed")[:300])
+    else:
+        fields.update(failure_code="", failure_reason="")
+        if recipient.sent_at is None:
+            # The send happened right after its claim; the event may come much later.
+            fields["sent_at"] = recipient.claimed_at or now
+        if new in _TIMESTAMP:
+            fields[_TIMESTAMP[new]] = now
+        if unrecorded:
+            fields["gateway_message_id"] = message_id[:100]
+    won = Recipient.objects.filter(
+        pk=recipient.pk, status=recipient.status, gateway_message_id=recipient.gateway_message_id
+    ).update(**fields)
+    if won and unrecorded:
+        late_send_record(
+            recipient_id=recipient.pk,
+            gateway_id=message_id[:100],
+            sent_at=fields.get("sent_at") or recipient.sent_at,
+            status=_MESSAGE_STATUS[new],
+        )
+    return bool(won)
+
+
+def late_send_record(*, recipient_id: int, gateway_id: str, sent_at: dt.datetime, status: str):
+    """Write what a send proven late leaves behind (message, routing), as the engine would.
+
+    The caller has just won the compare-and-set that marks the send recorded, in this
+    transaction.
+    """
+    recipient = Recipient.objects.select_related(
+        "contact",
+        "campaign__bot__router",
+        "campaign__template",
+        "campaign__routing_bot__router",
+        "campaign__flow_block",
+        "campaign__team",
+        "campaign__attendant",
+    ).get(pk=recipient_id)
+    campaign = recipient.campaign
+    try:
+        components = components_for(campaign.template, recipient.parameters or {})
+    except ValueError:
+        components = []  # it went out, so it had them; the history can do without
+    record = SentRecord(recipient, gateway_id, components, sent_at)
+    send_effects_write(campaign=campaign, sends=[record], status=status, late=True)

@@ -1,0 +1,122 @@
+"""What a send leaves behind once it is known to have gone out: one function for every path.
+
+A recipient that moves to Sent (or further) for the first time gets its channel-log message
+(the conversation history the Desk and the simulator show) and its reply routing: directives to
+the Desk (R11, R12) or the contact's flow state. The sending engine calls ``send_effects_write``
+when it records accepted sends; the delivery-event path calls it when an event proves a send
+whose outcome was unknown (``campaigns.sending.late``). Both call it in the same transaction as
+the compare-and-set that moved the recipient, so it happens exactly once.
+
+A late send is written as what it was: an older send. Its directive never replaces a newer one
+and is not written at all once its 24 hours are over; its flow state never overrides a state
+set after it (R12: the later send wins).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from bots.models import ContactState, Message
+from bots.services import contacts_move_to_block
+from campaigns.models import Campaign, Recipient
+from campaigns.sending.render import render_body
+from desk.services import DIRECTIVE_LIFETIME, directives_create_many
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """A send that went out: the recipient, the gateway's id, what was sent and when."""
+
+    recipient: Recipient
+    gateway_id: str
+    components: list
+    sent_at: dt.datetime
+
+
+def send_effects_write(
+    *,
+    campaign: Campaign,
+    sends: Sequence[SentRecord],
+    status: str = Message.Status.SENT,
+    late: bool = False,
+) -> None:
+    """The channel-log messages (with ``status``) and the reply routing of ``sends``.
+
+    ``late``: the sends are older than what may have happened since (a delivery event proving a
+    send of unknown outcome); newer directives and flow states are kept.
+    """
+    if not sends:
+        return
+    Message.objects.bulk_create(channel_log_message(campaign, r, status) for r in sends)
+    routing_apply(
+        campaign=campaign, sent=[(r.recipient.contact, r.sent_at) for r in sends], late=late
+    )
+
+
+def channel_log_message(
+    campaign: Campaign, record: SentRecord, status: str = Message.Status.SENT
+) -> Message:
+    """The channel-log row of one send (what ``message_record`` would write)."""
+    template, recipient = campaign.template, record.recipient
+    return Message(
+        bot=campaign.bot.top_level,
+        contact=recipient.contact,
+        direction=Message.Direction.OUTBOUND,
+        kind=Message.Kind.TEMPLATE,
+        text=render_body(template, recipient.parameters or {}),
+        payload={
+            "template": template.name,
+            # What the Desk's history and the contact simulator show of the template.
+            "template_name": template.name,
+            "header": {"text": template.header_text} if template.header_text else None,
+            "buttons": [{"text": b.get("text", "")} for b in template.buttons or []],
+            "components": record.components,
+            "campaign_id": campaign.pk,
+            "recipient_id": recipient.pk,
+        },
+        status=status,
+        gateway_message_id=record.gateway_id,
+    )
+
+
+def routing_apply(*, campaign: Campaign, sent: list[tuple], late: bool = False) -> None:
+    """Where the contacts' replies go: the flow block, or directives to the Desk (R11, R12).
+
+    ``sent`` pairs each contact with its send time. No ``full_clean`` on these rows: bot, block,
+    team and attendant all come from the campaign, which ``validate_campaign_for_send`` validated
+    before it could start sending.
+    """
+    if late:
+        sent = _still_current(sent)
+    if campaign.routing != Campaign.Routing.FLOW:
+        live = [(c, at) for c, at in sent if not late or at + DIRECTIVE_LIFETIME > timezone.now()]
+        if live:
+            directives_create_many(
+                sends=live,
+                bot=campaign.routing_bot,
+                source_label=campaign.name,
+                source_id=campaign.pk,
+                attendant=campaign.attendant
+                if campaign.routing == Campaign.Routing.ATTENDANT
+                else None,
+                team=campaign.team if campaign.routing == Campaign.Routing.TEAM else None,
+                human_block=campaign.flow_block,
+                keep_newer=late,
+            )
+    if sent and (campaign.flow_block is not None or campaign.routing == Campaign.Routing.FLOW):
+        contacts_move_to_block(
+            contacts=[contact for contact, _sent_at in sent],
+            bot=campaign.routing_bot,
+            block=campaign.flow_block,
+        )
+
+
+def _still_current(sent: list[tuple]) -> list[tuple]:
+    """The late sends whose contact's flow state was not set after them."""
+    states = ContactState.objects.filter(contact_id__in=[c.pk for c, _at in sent])
+    moved_since = dict(states.values_list("contact_id", "updated_at"))
+    return [(c, at) for c, at in sent if c.pk not in moved_since or moved_since[c.pk] <= at]
