@@ -34,9 +34,13 @@ INSTALLED_APPS = [
     "formtools",
     "axes",  # login throttling: failed attempts per user and address, unlocked in the admin
     "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's JS/CSS, served by the app (no CDN)
     "bots",
     "desk",
     "campaigns",
+    "api",  # the public REST API v1: above campaigns, never imported by them
     "blipportal",  # project-wide commands (seed_demo reaches into every app)
 ]
 
@@ -171,6 +175,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.cleanup_wizard_uploads",
         "schedule": 3600.0,
     },
+    "api-idempotency-cleanup": {"task": "api.tasks.idempotency_cleanup", "schedule": 3600.0},
 }
 
 # No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.
@@ -189,6 +194,8 @@ CHANNEL_LAYERS = {
     if CHANNELS_REDIS_URL
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 }
+
+from api.conf import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402, F401
 
 WHATSAPP_GATEWAY = env("WHATSAPP_GATEWAY")
 BLIP_API_URL = env("BLIP_API_URL")

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("campaigns.urls_sending")),  # notifications webhook, progress
     path("", include("desk.urls_webhooks")),  # inbound message webhook
     path("desk/", include("desk.urls")),  # the Desk and the contact simulator
+    path("api/v1/", include("api.urls")),  # the public REST API, its OpenAPI document and docs
 ]

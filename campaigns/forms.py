@@ -16,23 +16,25 @@ from campaigns.audience import AudienceFileError, scan_audience
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.validation import (
     BLOCK_OTHER_BOT,
+    COLUMN_UNKNOWN,
     R3_ROUTING_INCOMPLETE,
     R4_SUB_BOT_REQUIRED,
     R6_ATTENDANT_BULK,
+    R16_CONTACT_OPTED_OUT,
     TEAM_OTHER_BOT,
+    check_contact_reachable,
+    check_schedule,
 )
 
 # Stable codes of the step forms (tests and the templates rely on them).
-PHONE_OPTED_OUT = "R16_contact_opted_out"
+PHONE_OPTED_OUT = R16_CONTACT_OPTED_OUT
 FILE_REQUIRED = "R16_file_required"
 NO_VALID_ROWS = "R16_no_valid_rows"
 BAD_ROWS_NOT_SKIPPED = "R16_bad_rows_not_skipped"
 VARIABLE_MISSING = "template_variable_missing"
 HEADER_MISSING = "template_header_missing"
 BUTTON_MISSING = "template_button_missing"
-COLUMN_UNKNOWN = "column_unknown"
 SCHEDULE_INCOMPLETE = "schedule_incomplete"
-SCHEDULE_IN_PAST = "schedule_in_past"
 
 _TOKEN = re.compile(r"[0-9a-f]{32}\.csv")
 
@@ -105,11 +107,10 @@ class AudienceForm(forms.Form):
         except InvalidPhone as exc:
             self.add_error("phone", _error(AUDIENCE_MESSAGES[exc.code], exc.code, value=exc.raw))
             return
-        if selectors.is_opted_out(bot=self.bot, phone=data["phone"]):
-            self.add_error(
-                "phone",
-                _error(_("This contact opted out of active messages."), PHONE_OPTED_OUT),
-            )
+        try:
+            check_contact_reachable(bot=self.bot, phone=data["phone"])
+        except ValidationError as error:
+            self.add_error(None, error)
 
     def _clean_bulk(self, data) -> None:
         if "audience_file" in self.errors:
@@ -365,7 +366,9 @@ class SendForm(forms.Form):
         moment = timezone.make_aware(
             dt.datetime.combine(data["date"], data["time"]), timezone.get_current_timezone()
         )
-        if moment <= timezone.now():
-            raise _error(_("The scheduled time must be in the future."), SCHEDULE_IN_PAST)
+        try:
+            check_schedule(scheduled_at=moment)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["scheduled_at"]) from None
         data["scheduled_at"] = moment
         return data

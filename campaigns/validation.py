@@ -4,10 +4,15 @@ Every failure is a ``ValidationError`` keyed by the field to fix, with a stable 
 rule, so that each caller can point the operator at the right step.
 """
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bots.models import Bot
 from campaigns.models import Campaign, MessageTemplate
+from campaigns.selectors import is_opted_out
 from desk.models import Attendant
 
 # Stable error codes: tests, the wizard and the scheduler's failure_code rely on them.
@@ -23,6 +28,9 @@ TEMPLATE_NOT_APPROVED = "template_not_approved"
 BLOCK_OTHER_BOT = "block_other_bot"
 TEAM_OTHER_BOT = "team_other_bot"
 TEAM_DESK_DISABLED = "team_desk_disabled"
+R16_CONTACT_OPTED_OUT = "R16_contact_opted_out"
+SCHEDULE_IN_PAST = "schedule_in_past"
+COLUMN_UNKNOWN = "column_unknown"
 
 
 def _add(errors: dict, field: str, message: str, code: str, **params) -> None:
@@ -198,3 +206,52 @@ def _resolve_attendant(campaign: Campaign, errors: dict) -> None:
         )
         return
     campaign.attendant = attendant
+
+
+# --- Checks on what an operator or a client typed, before a campaign exists ----------------
+
+
+def check_contact_reachable(*, bot: Bot, phone: str) -> None:
+    """An individual send to a contact who opted out of the bot's campaigns is refused."""
+    if is_opted_out(bot=bot, phone=phone):
+        raise ValidationError(
+            {
+                "phone": ValidationError(
+                    _("This contact opted out of active messages."), code=R16_CONTACT_OPTED_OUT
+                )
+            }
+        )
+
+
+def check_schedule(*, scheduled_at: dt.datetime | None) -> None:
+    if scheduled_at is not None and scheduled_at <= timezone.now():
+        raise ValidationError(
+            {
+                "scheduled_at": ValidationError(
+                    _("The scheduled time must be in the future."), code=SCHEDULE_IN_PAST
+                )
+            }
+        )
+
+
+def check_bulk_parameters(
+    *, template: MessageTemplate, parameters: dict, columns: list[str]
+) -> None:
+    """A bulk campaign's parameters name audience columns: as many as the template needs."""
+    try:
+        template.check_parameters(parameters)
+    except ValidationError as error:
+        raise ValidationError({"parameters": error}) from None
+    named = [*parameters.get("body", []), parameters.get("header"), parameters.get("button")]
+    unknown = [name for name in named if name and name not in columns]
+    if unknown:
+        raise ValidationError(
+            {
+                "parameters": [
+                    ValidationError(
+                        _("Unknown column %(name)s."), code=COLUMN_UNKNOWN, params={"name": name}
+                    )
+                    for name in unknown
+                ]
+            }
+        )

@@ -13,7 +13,7 @@ IGNORE = [".venv", "tests", "bench", "scripts", "staticfiles", "media", "screens
 
 def main() -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "blipportal.settings", "DJANGO_DEBUG": "1"}
-    for app in ("bots", "desk", "campaigns"):
+    for app in ("bots", "desk", "campaigns", "api"):
         (ROOT / app / "locale").mkdir(exist_ok=True)
     ignores = [arg for name in IGNORE for arg in ("--ignore", name)]
     manage = [sys.executable, "manage.py"]

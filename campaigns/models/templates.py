@@ -180,6 +180,13 @@ class MessageTemplate(models.Model):
                 code="template_parameter_count",
                 params={"expected": self.variable_count, "given": len(body)},
             )
+        empty = next((n for n, v in enumerate(body, start=1) if not str(v or "").strip()), None)
+        if empty is not None:
+            raise ValidationError(
+                _("Fill in variable {{%(n)d}}."),
+                code="template_variable_missing",
+                params={"n": empty},
+            )
         if self.has_media_header and not parameters.get("header"):
             raise ValidationError(
                 _("The template's media header needs a file address."),
