@@ -13,10 +13,13 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from api.models import ApiKey
-from bots.models import Bot, FlowBlock
+from bots.identities import contact_record_identity
+from bots.lime import node_identity, node_to_phone
+from bots.models import Bot, Contact, FlowBlock
 from bots.phones import InvalidPhone, normalize_phone
 from campaigns import validation
 from campaigns.audience import AudienceError, AudienceFileError, AudienceParser, scan_audience
@@ -29,6 +32,7 @@ from campaigns.services import AudienceMember
 from campaigns.wizard import inline_max_rows
 from desk.models import Attendant, Team
 
+IDENTITY_INVALID = "identity_invalid"
 TEMPLATE_NOT_FOUND = "template_not_found"
 TEMPLATE_AMBIGUOUS = "template_language_required"
 ROUTING_BOT_OTHER = "routing_bot_other"
@@ -141,12 +145,14 @@ def _common(*, key: ApiKey, data: dict, kind: str) -> dict:
     }
 
 
+@transaction.atomic
 def message_send(*, key: ApiKey, data: dict) -> Campaign:
-    """One active message to one contact: an individual campaign, sent now or scheduled."""
-    try:
-        phone = normalize_phone(data["phone"])
-    except InvalidPhone as exc:
-        raise _invalid("phone", AUDIENCE_MESSAGES[exc.code], exc.code, value=exc.raw) from None
+    """One active message to one contact: an individual campaign, sent now or scheduled.
+
+    The contact is named by phone or by WhatsApp identity (R18); an identity is kept on the
+    contact in the same transaction, so the send (started on commit) already uses it.
+    """
+    phone, identity = recipient_address(data)
     validation.check_contact_reachable(bot=key.bot, phone=phone)
     fields = _common(key=key, data=data, kind=Campaign.Kind.INDIVIDUAL)
     fields["name"] = data.get("name") or _("API: %(template)s to %(phone)s") % {
@@ -154,7 +160,30 @@ def message_send(*, key: ApiKey, data: dict) -> Campaign:
         "phone": phone,
     }
     member = AudienceMember(phone=phone, name=data.get("contact_name") or "")
-    return campaign_create(**fields, audience=[member])
+    campaign = campaign_create(**fields, audience=[member])
+    if identity:
+        contact = Contact.objects.get(bot=key.bot, phone=phone)
+        contact_record_identity(contact=contact, identity=identity)
+    return campaign
+
+
+def recipient_address(data: dict) -> tuple[str, str]:
+    """(E.164 phone, WhatsApp identity or "") of an individual send."""
+    identity = (data.get("identity") or "").strip()
+    if identity:
+        try:
+            return normalize_phone(node_to_phone(identity)), node_identity(identity)
+        except (ValueError, InvalidPhone):
+            raise _invalid(
+                "identity",
+                _("%(value)s is not a WhatsApp identity (5511987654321@wa.gw.msging.net)."),
+                IDENTITY_INVALID,
+                value=identity,
+            ) from None
+    try:
+        return normalize_phone(data.get("phone") or ""), ""
+    except InvalidPhone as exc:
+        raise _invalid("phone", AUDIENCE_MESSAGES[exc.code], exc.code, value=exc.raw) from None
 
 
 @dataclass

@@ -71,10 +71,17 @@ class _SendIn(serializers.Serializer):
 
 class MessageIn(_SendIn):
     phone = serializers.CharField(
+        required=False,
         max_length=40,
         allow_blank=True,
         trim_whitespace=False,
-        help_text=_("Any notation: +55 11 98765-4321…"),
+        help_text=_("Any notation: +55 11 98765-4321… (or give identity instead)."),
+    )
+    identity = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text=_("The contact's WhatsApp identity, e.g. 5511987654321@wa.gw.msging.net."),
     )
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
 

@@ -171,7 +171,6 @@ def test_malformed_body_is_a_400_with_codes(api):
     response = post(api, "/api/v1/messages", {"routing": {"type": "carrier-pigeon"}})
     assert response.status_code == 400
     fields = {(e["field"], e["code"]) for e in response.json()["errors"]}
-    assert ("phone", "required") in fields
     assert ("template", "required") in fields
     assert ("routing.type", "invalid_choice") in fields
 
@@ -181,3 +180,21 @@ def test_broken_json_is_a_400(api):
         "/api/v1/messages", data="{nope", content_type="application/json"
     )
     assert response.status_code == 400 and response.json()["code"] == "malformed_json"
+
+
+def test_R18_send_to_a_whatsapp_identity(api, django_capture_on_commit_callbacks):
+    payload = api.message(identity="551187654321@wa.gw.msging.net/instance")
+    payload.pop("phone")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(api, "/api/v1/messages", payload)
+    assert response.status_code == 201, response.json()
+    contact = Contact.objects.get(bot=api.bot)
+    assert contact.phone == "+5511987654321"  # the eight-digit mobile in today's form
+    assert contact.whatsapp_identity == "551187654321@wa.gw.msging.net"
+    assert Recipient.objects.get().status == Recipient.Status.SENT
+
+
+def test_R18_a_bad_identity_is_refused(api):
+    response = post(api, "/api/v1/messages", api.message(phone="", identity="nobody@"))
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == ("identity_invalid", "identity")
