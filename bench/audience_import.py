@@ -1,184 +1,72 @@
-"""Audience import bench: validate + store a 100,000-row CSV through the wizard's service.
+"""Audience import: the background import task beside a plain parse + phonenumbers + COPY.
 
-Prints rows/second for (a) validating the file as step 1 does (scan_audience), (b) storing it
-through ``campaign_create`` (parse again, upsert contacts, recipients, hand-off), and, side by side
-in the same process and database, (c) a plain ``bulk_create`` of the same contacts and recipients
-with no validation at all, as the baseline. Peak Python memory of each phase comes from
-tracemalloc.
+    python bench/audience_import.py [--rows 100000] [--rounds 2] [--smoke]
 
-SQLite by default (a temporary file, migrated at start); PostgreSQL when DATABASE_URL is set
-(Django's test-database machinery creates and drops a throwaway ``test_<name>`` database).
+Builds a CSV of Brazilian mobiles in mixed notations (1 % bad phones, 0.5 % repeated), then,
+in alternating rounds so that a busy moment falls on both sides alike:
 
-    .venv/bin/python bench/audience_import.py [ROWS]
+- project: ``campaign_import_audience``, the Celery task of a wizard upload too large for one
+  request: parse and validate (R16), store contacts and recipients (COPY and set-based SQL on
+  PostgreSQL), count, submit (the hand-off to the sending engine is left out);
+- baseline: the least a correct import does, written plainly: ``csv.reader``, phonenumbers'
+  ``parse`` / ``is_valid_number`` / ``format_number``, a set for repeated phones, ``COPY`` of
+  the contacts and one ``INSERT … SELECT`` of their recipients, in one transaction.
+
+Every round imports new contacts (a new bot). The metric is the project's rows/s over the
+baseline's (best round of each); the goal is ≥ 1.0 and a peak resident memory of this whole
+process under 200 MB (the file is streamed from disk, never held in memory). PostgreSQL when
+DATABASE_URL is set (a throwaway ``<name>_bench`` database), else SQLite, whose baseline uses
+executemany as SQLite has no COPY.
 """
 
-import io
+from __future__ import annotations
+
+import csv
+import json
 import logging
-import os
 import random
-import sys
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-TMP = Path(tempfile.mkdtemp(prefix="bench-audience-"))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{TMP / 'bench.sqlite3'}")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blipportal.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench")
-os.environ.setdefault("DJANGO_MEDIA_ROOT", str(TMP / "media"))
+from _harness import (
+    arguments,
+    django_setup,
+    machine,
+    parse,
+    peak_rss_mb,
+    result,
+    throwaway_database,
+    timed,
+)
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-
-ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+GOAL_RATIO = 1.0
+GOAL_RSS_MB = 200
+CITIES = ["BH", "Rio", "São Paulo", "Recife", "Curitiba"]
 
 
-def make_csv(rows: int) -> bytes:
-    """Brazilian mobiles in mixed notations, a name and a city; 1% bad phones, 0.5% repeats."""
+def write_csv(path: Path, rows: int) -> None:
+    """Mixed notations, a name and a city; 1 % bad phones, 0.5 % repeats of the row before."""
     rng = random.Random(42)
-    out = io.StringIO()
-    out.write("telefone;nome;cidade\n")
-    cities = ["BH", "Rio", "São Paulo", "Recife", "Curitiba"]
-    for i in range(rows):
-        number = 11_900_000_000 + i
-        ddd, rest = str(number)[:2], str(number)[2:]
-        notation = i % 4
-        if i % 100 == 99:
-            phone = "abc"
-        elif i % 200 == 50 and i:
-            phone = f"+55{11_900_000_000 + i - 1}"
-        elif notation == 0:
-            phone = f"+55{number}"
-        elif notation == 1:
-            phone = f"({ddd}) {rest[:5]}-{rest[5:]}"
-        elif notation == 2:
-            phone = f"0055 {ddd} {rest}"
-        else:
-            phone = f"{ddd}{rest}"
-        out.write(f"{phone};Pessoa {i};{rng.choice(cities)}\n")
-    return out.getvalue().encode("utf-8")
-
-
-def measure(label: str, rows: int, func, *, trace: bool = False):
-    """Time ``func``; with ``trace``, report tracemalloc's peak instead (it slows Python down
-    several times, so speeds are always measured on untraced runs)."""
-    if trace:
-        tracemalloc.start()
-    started = time.perf_counter()
-    result = func()
-    elapsed = time.perf_counter() - started
-    if trace:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        print(f"  peak Python memory, {label:<40} {peak / 2**20:7.1f} MiB")
-    else:
-        print(f"{label:<44} {rows:>8} rows {elapsed:7.2f} s {rows / elapsed:>10,.0f} rows/s")
-    return result
-
-
-def service_import(bot, block, template, data: bytes):
-    from campaigns.audience import AudienceParser
-    from campaigns.dispatch import campaign_create
-    from campaigns.services import AudienceMember
-
-    rows = (
-        AudienceMember(phone=r.phone, extras=r.extras) if hasattr(r, "phone") else r
-        for r in AudienceParser(io.BytesIO(data))
-    )
-    return campaign_create(
-        bot=bot,
-        created_by=None,
-        name="Bench",
-        kind="bulk",
-        template=template,
-        parameters={"body": ["nome", "cidade"]},
-        routing="flow",
-        routing_bot=bot,
-        flow_block=block,
-        audience=rows,
-    )
-
-
-def background_import(bot, block, template, data: bytes):
-    """What the wizard does above AUDIENCE_INLINE_MAX_ROWS: the request, then the task."""
-    from django.core.files.base import ContentFile
-
-    from campaigns import importing
-
-    queued: list[int] = []
-    real_enqueue = importing._enqueue_import
-    importing._enqueue_import = queued.append  # measured apart, not run at commit
-    try:
-        measure(
-            "  the request: create Draft, store file",
-            ROWS,
-            lambda: importing.campaign_create_importing(
-                bot=bot,
-                created_by=None,
-                name="Bench",
-                kind="bulk",
-                template=template,
-                parameters={"body": ["nome", "cidade"]},
-                routing="flow",
-                routing_bot=bot,
-                flow_block=block,
-                audience_file=ContentFile(data, name="bench.csv"),
-                rows_total=ROWS,
-            ),
-        )
-    finally:
-        importing._enqueue_import = real_enqueue
-    measure(
-        "  the task: import_audience, then submit",
-        ROWS,
-        lambda: importing.campaign_import_audience(campaign_id=queued[0]),
-    )
-
-
-def baseline_import(bot, block, template, members: list[tuple[str, dict]]):
-    """The same rows with no parsing, no validation, no upsert: two bulk_create calls."""
-    from django.db import transaction
-
-    from bots.models import Contact
-    from campaigns.models import Campaign, Recipient
-
-    with transaction.atomic():
-        campaign = Campaign.objects.create(
-            bot=bot,
-            name="Baseline",
-            kind="bulk",
-            template=template,
-            parameters={"body": ["nome", "cidade"]},
-            routing="flow",
-            routing_bot=bot,
-            flow_block=block,
-        )
-        contacts = Contact.objects.bulk_create(
-            [Contact(bot=bot, phone=p, extras=e) for p, e in members], batch_size=1000
-        )
-        if contacts and contacts[0].pk is None:  # backends that do not return ids
-            contacts = list(Contact.objects.filter(bot=bot).only("id"))
-        Recipient.objects.bulk_create(
-            [
-                Recipient(
-                    campaign=campaign,
-                    contact_id=c.pk,
-                    parameters={"body": [e["nome"], e["cidade"]], "header": None, "button": None},
-                )
-                for c, (_p, e) in zip(contacts, members, strict=False)
-            ],
-            batch_size=1000,
-        )
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("telefone;nome;cidade\n")
+        for i in range(rows):
+            number = 11_900_000_000 + i
+            ddd, rest = str(number)[:2], str(number)[2:]
+            if i % 100 == 99:
+                phone = "abc"
+            elif i % 200 == 50:
+                phone = f"+55{number - 1}"
+            else:
+                phone = (
+                    f"+55{number}",
+                    f"({ddd}) {rest[:5]}-{rest[5:]}",
+                    f"0055 {ddd} {rest}",
+                    f"{ddd}{rest}",
+                )[i % 4]
+            out.write(f"{phone};Pessoa {i};{rng.choice(CITIES)}\n")
 
 
 def fresh_bot(slug: str):
-    """A new connected bot with its block and template: every run imports new contacts."""
     from bots.models import Bot, FlowBlock
     from campaigns.models import MessageTemplate
 
@@ -190,64 +78,197 @@ def fresh_bot(slug: str):
     return bot, block, template
 
 
-def run(data: bytes, *, trace: bool) -> None:
-    from campaigns.audience import AudienceParser, scan_audience
+def project_import(slug: str, path: Path, rows: int) -> tuple[float, int]:
+    """The wizard's background path: the request stores the file, then the task (timed)."""
+    from django.core.files import File
 
-    tag = "trace-" if trace else ""
-    scan = measure(
-        "validate (step 1: scan_audience)",
-        ROWS,
-        lambda: scan_audience(io.BytesIO(data)),
-        trace=trace,
+    from campaigns import importing
+
+    bot, block, template = fresh_bot(slug)
+    queued: list[int] = []
+    real_enqueue = importing._enqueue_import
+    importing._enqueue_import = queued.append  # the task is timed apart, below
+    try:
+        with path.open("rb") as fileobj:
+            importing.campaign_create_importing(
+                bot=bot,
+                created_by=None,
+                name="Bench",
+                kind="bulk",
+                template=template,
+                parameters={"body": ["nome", "cidade"]},
+                routing="flow",
+                routing_bot=bot,
+                flow_block=block,
+                audience_file=File(fileobj, name="bench.csv"),
+                rows_total=rows,
+            )
+    finally:
+        importing._enqueue_import = real_enqueue
+    with timed() as took:
+        outcome = importing.campaign_import_audience(campaign_id=queued[0])
+    if outcome != "done":
+        raise SystemExit(f"the import ended {outcome!r}")
+    return took[0], bot.campaigns.get().audience_size
+
+
+def baseline_import(slug: str, path: Path) -> tuple[float, int]:
+    """Plain parse + phonenumbers + COPY of the contacts + one INSERT … SELECT of recipients."""
+    import phonenumbers
+    from django.db import connection, transaction
+
+    from bots.models import Contact
+    from campaigns.models import Campaign, Recipient
+
+    bot, block, template = fresh_bot(slug)
+    campaign = Campaign.objects.create(
+        bot=bot,
+        name="Baseline",
+        kind="bulk",
+        template=template,
+        parameters={"body": ["nome", "cidade"]},
+        routing="flow",
+        routing_bot=bot,
+        flow_block=block,
     )
-    bot, block, template = fresh_bot(f"{tag}service")
-    campaign = measure(
-        "validate + store (campaign_create)",
-        ROWS,
-        lambda: service_import(bot, block, template, data),
-        trace=trace,
-    )
-    members = [(r.phone, r.extras) for r in AudienceParser(io.BytesIO(data)) if hasattr(r, "phone")]
-    other = fresh_bot(f"{tag}baseline")
-    measure(
-        "baseline: plain bulk_create, same rows",
-        len(members),
-        lambda: baseline_import(*other, members),
-        trace=trace,
-    )
-    if not trace:
-        print(
-            f"  valid {scan['valid_rows']}, bad {scan['error_count']}; campaign: "
-            f"{campaign.audience_size} recipients, {campaign.skipped_rows} skipped, "
-            f"{campaign.status}"
+    e164 = phonenumbers.PhoneNumberFormat.E164
+    columns, fixed = _columns(Contact, {"bot": bot.pk}, ["phone", "name", "extras"])
+    with timed() as took, transaction.atomic(), connection.cursor() as cursor:
+        seen: set[str] = set()
+        rows = []
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.reader(f, delimiter=";")
+            next(reader)
+            for raw, name, city in reader:
+                if raw.startswith("00"):  # phonenumbers would read 0055 as a carrier code
+                    raw = "+" + raw[2:]
+                try:
+                    number = phonenumbers.parse(raw, "BR")
+                except phonenumbers.NumberParseException:
+                    continue
+                if not phonenumbers.is_valid_number(number):
+                    continue
+                phone = phonenumbers.format_number(number, e164)
+                if phone in seen:
+                    continue
+                seen.add(phone)
+                extras = json.dumps({"nome": name, "cidade": city}, ensure_ascii=False)
+                rows.append((phone, name, extras, *fixed))
+                if len(rows) >= 5000:
+                    _write(cursor, Contact, columns, rows)
+                    rows = []
+        _write(cursor, Contact, columns, rows)
+        given = {"contact": "c.id", "parameters": _PARAMS[connection.vendor]}
+        rcols, rvalues, rparams = _select_parts(Recipient, given, {"campaign": campaign.pk})
+        cursor.execute(
+            f"INSERT INTO {Recipient._meta.db_table} ({rcols}) SELECT {rvalues} "  # noqa: S608
+            f"FROM {Contact._meta.db_table} c WHERE c.bot_id = %s",
+            [*rparams, bot.pk],
         )
-        measure(
-            "re-import, contacts exist (upsert path)",
-            ROWS,
-            lambda: service_import(bot, block, template, data),
-        )
-        print("background path (wizard, above AUDIENCE_INLINE_MAX_ROWS), new contacts:")
-        background_import(*fresh_bot("background"), data)
+        stored = cursor.rowcount
+    return took[0], stored
+
+
+# The recipient's parameters built from the contact's extras by the database itself.
+_PARAMS = {
+    "postgresql": "jsonb_build_object('body', jsonb_build_array(c.extras->>'nome', "
+    "c.extras->>'cidade'), 'header', null, 'button', null)",
+    "sqlite": "json_object('body', json_array(c.extras->>'nome', c.extras->>'cidade'), "
+    "'header', null, 'button', null)",
+}
+
+
+def _defaults(model, given: dict, skip: list[str]) -> tuple[list[str], list]:
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now()
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name in skip:
+            continue
+        if field.name in given:
+            value = given[field.name]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        else:
+            value = field.get_default()
+        names.append(field.column)
+        values.append(field.get_db_prep_save(value, connection))
+    return names, values
+
+
+def _columns(model, given: dict, first: list[str]) -> tuple[list[str], list]:
+    """Columns of a COPY: ``first`` (filled per row), then the others with fixed values."""
+    names, values = _defaults(model, given, first)
+    return [model._meta.get_field(f).column for f in first] + names, values
+
+
+def _select_parts(model, given: dict[str, str], bound: dict) -> tuple[str, str, list]:
+    names, values = _defaults(model, bound, list(given))
+    columns = [model._meta.get_field(f).column for f in given] + names
+    return ", ".join(columns), ", ".join([*given.values(), *["%s"] * len(values)]), values
+
+
+def _write(cursor, model, columns: list[str], rows: list[tuple]) -> None:
+    from django.db import connection
+
+    if not rows:
+        return
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(columns))
+    cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def rounds(path: Path, size: int, count: int) -> tuple[dict, dict]:
+    """Alternate the two sides ``count`` times; best seconds and rows stored of each."""
+    best = {"project": float("inf"), "baseline": float("inf")}
+    stored = {}
+    for n in range(count):
+        for side in ("baseline", "project") if n % 2 == 0 else ("project", "baseline"):
+            if side == "project":
+                seconds, stored[side] = project_import(f"p{n}", path, size)
+            else:
+                seconds, stored[side] = baseline_import(f"b{n}", path)
+            best[side] = min(best[side], seconds)
+            rate = size / seconds
+            print(f"  round {n + 1} {side:<9} {seconds:7.2f} s {rate:>10,.0f} rows/s", flush=True)
+    if stored["project"] != stored["baseline"]:
+        raise SystemExit(f"the two sides stored different audiences: {stored}")
+    return best, stored
 
 
 def main() -> None:
-    logging.getLogger("campaigns.sending").setLevel(logging.ERROR)
-    logging.getLogger("celery").setLevel(logging.ERROR)
+    parser = arguments(__doc__, size_flag="rows", default=100_000, smoke=5_000)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each side (best kept)")
+    args = parse(parser)
+    django_setup(CELERY_BROKER_URL="")
+    logging.getLogger("campaigns").setLevel(logging.ERROR)
+    from django.db import connection
+
     from campaigns import jobs
 
-    # Storing the audience is measured, not sending it: with no broker Celery runs eagerly and
-    # the engine would send 100,000 messages through the rate limiter.
-    jobs.start_sending = lambda *, campaign_id: None
-    creation = connection.creation
-    creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        data = make_csv(ROWS)
-        print(f"database: {connection.vendor} · file: {len(data) / 2**20:.1f} MiB, {ROWS} rows")
-        run(data, trace=False)
-        print("memory (separate runs under tracemalloc):")
-        run(data, trace=True)
-    finally:
-        creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    jobs.start_sending = lambda *, campaign_id: None  # storing is measured, not sending
+    with tempfile.TemporaryDirectory(prefix="bench-audience-") as tmp, throwaway_database():
+        path = Path(tmp) / "audience.csv"
+        write_csv(path, args.size)
+        print(f"database: {connection.vendor}; {args.size:,} rows, {path.stat().st_size:,} bytes")
+        print(f"machine: {machine()}")
+        best, stored = rounds(path, args.size, args.rounds)
+    ratio = best["baseline"] / best["project"]
+    rss = peak_rss_mb()
+    print(f"recipients stored per run: {stored['project']:,}")
+    for side in ("project", "baseline"):
+        print(f"{side:<9}{args.size / best[side]:>10,.0f} rows/s (best of {args.rounds})")
+    print(f"peak RSS of this process: {rss:.0f} MB (goal < {GOAL_RSS_MB} MB)")
+    print(f"machine after the run: {machine()}")
+    passed = ratio >= GOAL_RATIO and rss < GOAL_RSS_MB
+    result("import_vs_baseline", ratio, f">={GOAL_RATIO}", passed, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -62,10 +62,16 @@ class AudienceParser:
 
     The header is read and checked on construction, so AudienceFileError
     surfaces before any row. The file object must be binary and seekable.
+    ``detect_duplicates=False`` leaves repeated phones to the caller (the audience store drops
+    them in the database) instead of remembering every phone seen: a million of them would
+    take some 130 MB.
     """
 
-    def __init__(self, fileobj: BinaryIO, *, default_region: str = "BR") -> None:
+    def __init__(
+        self, fileobj: BinaryIO, *, default_region: str = "BR", detect_duplicates: bool = True
+    ) -> None:
         self.default_region = default_region
+        self.detect_duplicates = detect_duplicates
         self.encoding = _detect_encoding(fileobj)
         lines = _read_lines(fileobj, self.encoding)
         skipped, first = _first_non_blank(lines)
@@ -112,7 +118,7 @@ class AudienceParser:
             phone = normalize_phone(trimmed[0], self.default_region)
         except InvalidPhone as exc:
             return AudienceError(line, exc.code, {"value": trimmed[0]})
-        first_line = self._seen.setdefault(phone, line)
+        first_line = self._seen.setdefault(phone, line) if self.detect_duplicates else line
         if first_line != line:
             return AudienceError(
                 line, "duplicate_phone", {"phone": phone, "first_line": first_line}

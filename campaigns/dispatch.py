@@ -12,14 +12,9 @@ from django.utils import timezone
 
 from campaigns import jobs, validation
 from campaigns.audience import AudienceError
+from campaigns.audience_store import AudienceMember, audience_store
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.services import (
-    AudienceMember,
-    audience_store,
-    campaign_move,
-    campaign_new,
-    campaign_set_audience_counts,
-)
+from campaigns.services import campaign_move, campaign_new, campaign_set_audience_counts
 
 
 @transaction.atomic

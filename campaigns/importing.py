@@ -3,30 +3,24 @@
 ``campaign_create_importing`` runs the same send-time rules as ``campaign_create`` (an R5 refusal
 still creates nothing), saves the Draft without recipients, keeps the CSV on the campaign and
 enqueues ``campaigns.tasks.import_audience``. ``campaign_import_audience`` (the task's body)
-stores the rows batch by batch, each batch in its own short transaction that also records the
-progress, then submits the campaign; any failure ends it Failed with a code, file kept.
+stores every row in one transaction (``audience_store``: COPY on PostgreSQL), so a failure midway
+leaves nobody half-imported, then submits the campaign; any failure ends it Failed with a code,
+file kept. The rows read so far are published as the import runs (``ImportProgress``).
 """
 
 import logging
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import jobs
-from campaigns.audience import AudienceFileError, AudienceParser
+from campaigns.audience import AudienceFileError, AudienceParser, AudienceRow
+from campaigns.audience_store import AudienceMember, ImportCounts, audience_store
 from campaigns.models import Campaign, CampaignStatus, ImportStatus, Recipient
-from campaigns.services import (
-    AudienceMember,
-    ImportCounts,
-    audience_store,
-    audience_store_batch,
-    campaign_move,
-    campaign_new,
-    campaign_set_audience_counts,
-)
+from campaigns.services import campaign_move, campaign_new, campaign_set_audience_counts
 
 logger = logging.getLogger(__name__)
 
@@ -95,25 +89,62 @@ class _Stopped(Exception):
 
 
 def _store_file(campaign: Campaign) -> ImportCounts:
-    with campaign.audience_file.open("rb") as fileobj:
+    with campaign.audience_file.open("rb") as fileobj, ImportProgress(campaign) as progress:
+        # Repeated phones are dropped by the store, in the database: the parser keeps no set.
         rows = (
-            AudienceMember(phone=r.phone, extras=r.extras) if hasattr(r, "phone") else r
-            for r in AudienceParser(fileobj)
+            AudienceMember(phone=r.phone, extras=r.extras) if isinstance(r, AudienceRow) else r
+            for r in AudienceParser(fileobj, detect_duplicates=False)
         )
-        counts = audience_store(campaign=campaign, audience=rows, write_batch=_write_batch)
+        with transaction.atomic():
+            counts = audience_store(campaign=campaign, audience=rows, progress=progress)
+            # Compare-and-set on Draft, in the import's transaction: canceled meanwhile, the
+            # whole import is rolled back; canceled after this, the cancel waits for our commit.
+            still_draft = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT)
+            if not still_draft.update(import_rows_done=progress.rows):
+                raise _Stopped
     # Recount: a rerun finds part of its recipients already stored and does not create them.
     counts.size = campaign.recipients.count()
     return counts
 
 
-def _write_batch(campaign: Campaign, members: list, counts: ImportCounts, rows: int) -> None:
-    with transaction.atomic():
-        audience_store_batch(campaign, members, counts)
-        still_draft = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
-            import_rows_done=rows
-        )
-    if not still_draft:
-        raise _Stopped
+class ImportProgress:
+    """The ``progress`` callback of a background import: rows read, shown on the detail page.
+
+    On PostgreSQL the import's own transaction shows nothing to others until it commits, so the
+    figure is written through a connection of its own. Raises ``_Stopped`` once the campaign has
+    left Draft (canceled), which rolls the import back.
+    """
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign_id, self.rows = campaign.pk, 0
+        self._side = None
+
+    def __enter__(self) -> "ImportProgress":
+        if connection.vendor == "postgresql":
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._side is not None:
+            self._side.close()
+
+    def __call__(self, rows: int) -> None:
+        self.rows = rows
+        if self._side is None:
+            moved = Campaign.objects.filter(pk=self.campaign_id, status=CampaignStatus.DRAFT)
+            if not moved.update(import_rows_done=rows):
+                raise _Stopped
+            return
+        table = Campaign._meta.db_table
+        with self._side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET import_rows_done = %s WHERE id = %s RETURNING status",  # noqa: S608
+                [rows, self.campaign_id],
+            )
+            row = cursor.fetchone()
+        # No row: the campaign's own transaction has not committed yet (tests); carry on.
+        if row is not None and row[0] != CampaignStatus.DRAFT:
+            raise _Stopped
 
 
 @transaction.atomic

@@ -1,18 +1,15 @@
 """Writes on templates and campaigns. Status moves go through compare-and-set updates."""
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bots.models import Bot, Contact, FlowBlock
+from bots.models import Bot, FlowBlock
 from campaigns import validation
-from campaigns.audience import AudienceError
+from campaigns.audience_store import ImportCounts
 from campaigns.models import Campaign, CampaignStatus, MessageTemplate, Recipient
 from desk.models import Team
 
@@ -74,45 +71,6 @@ def template_set_status(*, template: MessageTemplate, status: str) -> None:
 
 # --- Campaign creation (the wizard's single write) -------------------------------------------
 
-AUDIENCE_BATCH = 500
-# CSV columns that also name the contact (Brazilian spreadsheets say "nome").
-NAME_COLUMNS = ("name", "nome")
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceMember:
-    """One person to message: E.164 phone, optional name, CSV columns as extras."""
-
-    phone: str
-    name: str = ""
-    extras: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ImportCounts:
-    size: int = 0
-    skipped: int = 0
-    opted_out: int = 0
-
-
-def resolve_recipient_parameters(
-    *, kind: str, parameters: dict, extras: dict[str, str]
-) -> dict[str, Any]:
-    """The values one recipient gets: as typed (individual) or read from its CSV columns (bulk)."""
-    params = parameters or {}
-    if kind == Campaign.Kind.INDIVIDUAL:
-        return {
-            "body": list(params.get("body", [])),
-            "header": params.get("header") or None,
-            "button": params.get("button") or None,
-        }
-    header, button = params.get("header"), params.get("button")
-    return {
-        "body": [extras.get(column, "") for column in params.get("body", [])],
-        "header": extras.get(header) if header else None,
-        "button": extras.get(button) if button else None,
-    }
-
 
 def campaign_new(
     *,
@@ -151,7 +109,7 @@ def campaign_new(
     return campaign
 
 
-def campaign_set_audience_counts(*, campaign: Campaign, counts: "ImportCounts") -> None:
+def campaign_set_audience_counts(*, campaign: Campaign, counts: ImportCounts) -> None:
     """Record the audience's counts; an audience with nobody to send to is refused."""
     if counts.size == 0:
         raise ValidationError(
@@ -167,108 +125,3 @@ def campaign_set_audience_counts(*, campaign: Campaign, counts: "ImportCounts") 
     campaign.audience_size = counts.size
     campaign.skipped_rows = counts.skipped
     campaign.opted_out_count = counts.opted_out
-
-
-def audience_store(
-    *,
-    campaign: Campaign,
-    audience: Iterable,
-    write_batch: Callable[[Campaign, list, "ImportCounts", int], None] | None = None,
-) -> "ImportCounts":
-    """Store ``audience`` as contacts and recipients, AUDIENCE_BATCH members at a time.
-
-    ``write_batch(campaign, members, counts, rows_read)`` writes one batch; the default is
-    ``audience_store_batch``. The background import wraps it in its own short transaction and
-    records ``rows_read`` (members and skipped rows so far) as progress.
-    """
-    write = write_batch or _write_batch
-    counts = ImportCounts()
-    batch: list[AudienceMember] = []
-    rows = 0
-    for item in audience:
-        rows += 1
-        if isinstance(item, AudienceError):
-            counts.skipped += 1
-            continue
-        batch.append(item)
-        if len(batch) >= AUDIENCE_BATCH:
-            write(campaign, batch, counts, rows)
-            batch = []
-    if batch:
-        write(campaign, batch, counts, rows)
-    return counts
-
-
-def _write_batch(campaign: Campaign, members: list, counts: ImportCounts, _rows: int) -> None:
-    audience_store_batch(campaign, members, counts)
-
-
-def _member_name(member) -> str:
-    name = getattr(member, "name", "") or ""
-    if not name:
-        extras = member.extras or {}
-        name = next((extras[c] for c in NAME_COLUMNS if extras.get(c)), "")
-    return name[:200]
-
-
-def audience_store_batch(campaign: Campaign, members: list, counts: ImportCounts) -> None:
-    """Upsert one batch of contacts and add their recipients: a handful of queries per batch.
-
-    A recipient already in the campaign is left as it is (a background import run twice).
-    """
-    owner = campaign.bot.top_level
-    by_phone = {m.phone: m for m in members}
-    ids, opted_out = _upsert_contacts(owner, by_phone)
-    recipients = []
-    for phone, member in by_phone.items():
-        if phone in opted_out:
-            counts.opted_out += 1
-            continue
-        params = resolve_recipient_parameters(
-            kind=campaign.kind, parameters=campaign.parameters, extras=member.extras or {}
-        )
-        recipients.append(Recipient(campaign=campaign, contact_id=ids[phone], parameters=params))
-    Recipient.objects.bulk_create(recipients, ignore_conflicts=True)
-    counts.size += len(recipients)
-
-
-def _upsert_contacts(owner: Bot, by_phone: dict) -> tuple[dict[str, int], set[str]]:
-    """Contact ids by phone (existing ones updated, missing ones created) and the opted-out."""
-    now = timezone.now()
-    ids: dict[str, int] = {}
-    opted_out: set[str] = set()
-    changed = []
-    # Plain tuples, not model instances: at 100,000 rows the ORM's per-instance cost shows.
-    for pk, phone, name, extras, out in Contact.objects.filter(
-        bot=owner, phone__in=list(by_phone)
-    ).values_list("id", "phone", "name", "extras", "opted_out"):
-        ids[phone] = pk
-        if out:
-            opted_out.add(phone)
-        member = by_phone[phone]
-        new_name = _member_name(member) or name
-        new_extras = {**(extras or {}), **(member.extras or {})}
-        if new_name != name or new_extras != extras:
-            changed.append(Contact(pk=pk, name=new_name, extras=new_extras, updated_at=now))
-    if changed:
-        Contact.objects.bulk_update(changed, ["name", "extras", "updated_at"])
-    new = [
-        Contact(bot=owner, phone=p, name=_member_name(m), extras=dict(m.extras or {}))
-        for p, m in by_phone.items()
-        if p not in ids
-    ]
-    if new:
-        # A contact created meanwhile (an inbound message) is updated rather than duplicated.
-        Contact.objects.bulk_create(
-            new,
-            update_conflicts=True,
-            unique_fields=["bot", "phone"],
-            update_fields=["name", "extras", "updated_at"],
-        )
-        missing = [c.phone for c in new if c.pk is None]  # backends that return no ids
-        ids.update({c.phone: c.pk for c in new if c.pk is not None})
-        if missing:
-            ids.update(
-                Contact.objects.filter(bot=owner, phone__in=missing).values_list("phone", "id")
-            )
-    return ids, opted_out

@@ -16,11 +16,11 @@ from bots.models import BotMembership
 from bots.portal import PortalMixin
 from campaigns import selectors
 from campaigns.audience import AudienceParser
+from campaigns.audience_store import AudienceMember
 from campaigns.dispatch import campaign_create
 from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
 from campaigns.importing import campaign_create_importing
 from campaigns.models import Campaign
-from campaigns.services import AudienceMember
 from campaigns.uploads import upload_storage
 from desk.models import Attendant
 

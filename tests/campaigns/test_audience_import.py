@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from bots.errors import error_codes
 from bots.models import Contact
-from campaigns import services, validation
+from campaigns import validation
 from campaigns.audience import AudienceError
+from campaigns.audience_store import AudienceMember, batched, resolve_recipient_parameters
 from campaigns.dispatch import campaign_create
 from campaigns.models import Campaign, Recipient
-from campaigns.services import AudienceMember
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory, SubBotFactory
 from tests.campaigns.factories import MessageTemplateFactory
 from tests.desk.factories import AttendantFactory, TeamFactory
@@ -262,7 +262,7 @@ def test_existing_contacts_are_updated_not_duplicated():
 
 
 def test_bulk_parameters_resolve_header_and_button_from_columns():
-    params = services.resolve_recipient_parameters(
+    params = resolve_recipient_parameters(
         kind="bulk",
         parameters={"body": ["nome"], "header": "foto", "button": "pedido"},
         extras={"nome": "Ana", "foto": "https://x/y.jpg", "pedido": "A1"},
@@ -270,8 +270,9 @@ def test_bulk_parameters_resolve_header_and_button_from_columns():
     assert params == {"body": ["Ana"], "header": "https://x/y.jpg", "button": "A1"}
 
 
-def test_import_is_batched_not_one_query_per_row(monkeypatch):
-    monkeypatch.setattr(services, "AUDIENCE_BATCH", 50)
+def test_import_is_batched_not_one_query_per_row(monkeypatch, settings):
+    monkeypatch.setattr(batched, "AUDIENCE_BATCH", 50)
+    settings.AUDIENCE_COPY_MIN_ROWS = 10_000  # the ORM batches, also on PostgreSQL
     bot = BotFactory()
     ContactFactory(bot=bot, phone="+5511900000007", name="Velho")
 

@@ -7,10 +7,10 @@ from django.core.files.storage import default_storage
 
 from bots.errors import error_codes
 from campaigns import importing, jobs, services, validation
+from campaigns.audience_store import AudienceMember, audience_store_batch, batched
 from campaigns.importing import campaign_create_importing, campaign_import_audience
 from campaigns.models import Campaign, Recipient
 from campaigns.sending.progress import campaign_progress
-from campaigns.services import AudienceMember, audience_store_batch
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory
 from tests.campaigns.factories import MessageTemplateFactory
 from tests.desk.factories import AttendantFactory
@@ -69,23 +69,25 @@ def stored_files(path="audiences") -> set[str]:
     return found
 
 
-def test_large_audience_is_imported_in_batches_with_progress_then_submitted(
-    django_capture_on_commit_callbacks, handed_off, monkeypatch
+def test_large_audience_is_imported_with_progress_then_submitted(
+    django_capture_on_commit_callbacks, handed_off, monkeypatch, settings
 ):
-    monkeypatch.setattr(services, "AUDIENCE_BATCH", 2)
+    settings.AUDIENCE_COPY_MIN_ROWS = 10_000  # the ORM batches, also on PostgreSQL
+    monkeypatch.setattr(batched, "AUDIENCE_BATCH", 2)
     seen_progress = []
+    report = importing.ImportProgress.__call__
 
-    def spy(campaign, members, counts):
-        seen_progress.append(Campaign.objects.get(pk=campaign.pk).import_rows_done)
-        audience_store_batch(campaign, members, counts)
+    def spy(self, rows):
+        seen_progress.append(rows)
+        report(self, rows)
 
-    monkeypatch.setattr(importing, "audience_store_batch", spy)
+    monkeypatch.setattr(importing.ImportProgress, "__call__", spy)
     with django_capture_on_commit_callbacks(execute=True):
         campaign = create_importing(BotFactory())
         assert campaign.import_status == Campaign.ImportStatus.IMPORTING
         assert not Recipient.objects.exists()  # nothing imported before the commit
-    # Progress is recorded after each batch: rows read so far, the bad row included.
-    assert seen_progress == [0, 2, 5]
+    # Progress after each batch of two members: rows read so far, the bad row included.
+    assert seen_progress == [2, 5, 6]
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENDING
     assert campaign.import_status == Campaign.ImportStatus.DONE
@@ -94,6 +96,18 @@ def test_large_audience_is_imported_in_batches_with_progress_then_submitted(
     assert Recipient.objects.filter(campaign=campaign).count() == 5
     assert handed_off == [campaign.pk]
     assert not campaign.audience_file  # sent: the file is removed
+
+
+def test_repeated_phones_are_skipped_by_the_store_not_by_the_parser(
+    django_capture_on_commit_callbacks, handed_off
+):
+    data = CSV + b"+5511900000002,Outra vez\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = create_importing(BotFactory(), data)
+    campaign.refresh_from_db()
+    assert (campaign.audience_size, campaign.skipped_rows) == (5, 2)
+    recipient = Recipient.objects.get(campaign=campaign, contact__phone="+5511900000002")
+    assert recipient.parameters["body"] == ["P2"]  # the first row of the phone wins
 
 
 def test_progress_json_reports_the_import_while_it_runs(django_capture_on_commit_callbacks):
@@ -185,25 +199,15 @@ def test_everybody_opted_out_ends_failed_audience_empty(django_capture_on_commit
     assert campaign.failure_code == services.AUDIENCE_EMPTY
 
 
-def test_cancel_during_the_import_stops_it(
-    django_capture_on_commit_callbacks, handed_off, monkeypatch
+def test_canceled_before_the_worker_starts_is_left_alone(
+    django_capture_on_commit_callbacks, handed_off
 ):
-    monkeypatch.setattr(services, "AUDIENCE_BATCH", 2)
     with django_capture_on_commit_callbacks(execute=False):
         campaign = create_importing(BotFactory())
-
-    def cancel_then_store(campaign_, members, counts):
-        services.campaign_cancel(campaign=Campaign.objects.get(pk=campaign_.pk))
-        audience_store_batch(campaign_, members, counts)
-
-    monkeypatch.setattr(importing, "audience_store_batch", cancel_then_store)
-    assert campaign_import_audience(campaign_id=campaign.pk) == "canceled"
-    campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.CANCELED
-    assert not Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING).exists()
-    assert handed_off == []
-    # A redelivery finds it canceled and leaves it alone.
+    services.campaign_cancel(campaign=campaign)
     assert campaign_import_audience(campaign_id=campaign.pk) == "skipped"
+    assert not Recipient.objects.filter(campaign=campaign).exists()
+    assert handed_off == []
 
 
 def test_R5_refusal_in_the_wizard_creates_nothing(django_capture_on_commit_callbacks):
