@@ -64,8 +64,8 @@ scheduler: install ## The scheduler without Celery beat: dispatch due campaigns 
 screenshots: install ## Screenshots of the main pages into screenshots/ (needs chromium)
 	$(BIN)/pytest -m browser tests/browser/test_screenshots.py -p no:randomly $(PYTEST_ARGS)
 
-bench: install ## Run the benchmarks under bench/
-	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+bench: install ## Run every benchmark under bench/ at full size (BENCH_ARGS=--smoke: quick)
+	for f in bench/[!_]*.py; do $(BIN)/python $$f $(BENCH_ARGS) || exit 1; done
 
 clean: ## Remove the virtualenv, the SQLite file and caches
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles

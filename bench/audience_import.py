@@ -30,6 +30,7 @@ from pathlib import Path
 
 from _harness import (
     arguments,
+    column_defaults,
     django_setup,
     machine,
     parse,
@@ -178,34 +179,14 @@ _PARAMS = {
 }
 
 
-def _defaults(model, given: dict, skip: list[str]) -> tuple[list[str], list]:
-    from django.db import connection
-    from django.utils import timezone
-
-    now = timezone.now()
-    names, values = [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key or field.name in skip:
-            continue
-        if field.name in given:
-            value = given[field.name]
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now
-        else:
-            value = field.get_default()
-        names.append(field.column)
-        values.append(field.get_db_prep_save(value, connection))
-    return names, values
-
-
 def _columns(model, given: dict, first: list[str]) -> tuple[list[str], list]:
     """Columns of a COPY: ``first`` (filled per row), then the others with fixed values."""
-    names, values = _defaults(model, given, first)
+    names, values = column_defaults(model, given=given, skip=first)
     return [model._meta.get_field(f).column for f in first] + names, values
 
 
 def _select_parts(model, given: dict[str, str], bound: dict) -> tuple[str, str, list]:
-    names, values = _defaults(model, bound, list(given))
+    names, values = column_defaults(model, given=bound, skip=list(given))
     columns = [model._meta.get_field(f).column for f in given] + names
     return ", ".join(columns), ", ".join([*given.values(), *["%s"] * len(values)]), values
 

@@ -1,14 +1,18 @@
-"""Inbound pipeline benchmark: latency and SQL queries per message at 1,000 vs 1,000,000 contacts.
+"""Inbound pipeline: latency and SQL statements per message at 1,000 vs 1,000,000 contacts.
 
-    python bench/inbound.py [--contacts 1000000] [--baseline 1000] [--messages 1000]
+    python bench/inbound.py [--contacts 1000000] [--baseline 1000] [--messages 1000] [--smoke]
 
 Each size gets its own throwaway store: a temporary SQLite file by default; when DATABASE_URL
-points at PostgreSQL, a schema of its own inside that database, dropped at the end. It is loaded
+points at PostgreSQL, a schema of its own in a throwaway ``<name>_bench_inbound`` database
+(created, then dropped at the end; never the DATABASE_URL database itself). It is loaded
 in bulk with contacts, their states, reply directives (half still valid, half expired),
 attendance rules, closed tickets and message history. Then inbound messages are posted to the
 real webhook view through Django's test Client, timing each one and counting its SQL queries.
 Both sizes run in child processes of this one, side by side, so the figures compare like with
-like: the query count must not grow with the data.
+like: the query count must not grow with the data (the small size is the baseline).
+
+The metric is the p95 latency at the large size; the goal is p95 ≤ 10 ms with at most five
+statements per message, the same at both sizes.
 """
 
 import argparse
@@ -19,12 +23,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ROOT, arguments, column_defaults, machine, parse, result
+
 BATCH = 10_000
+GOAL_P95_MS = 10
+GOAL_STATEMENTS = 5
 CITIES = ["BH", "Rio", "São Paulo", "Recife", "Curitiba"]
+CHILD = "CHILD-RESULT "  # how a child hands its figures to the parent
 TEXTS = ["quero comprar", "Bom dia", "qual o preço?", "Oi", "preciso de ajuda", "cancelar"]
 
 
@@ -122,13 +129,19 @@ def _load(contacts: int) -> dict:
     return {"secret": bot.webhook_secret, "load_seconds": round(time.perf_counter() - started, 1)}
 
 
-def _insert(cursor, table: str, columns: str, rows: list[tuple]) -> None:
-    """Plain multi-row executemany: ten times faster than bulk_create for a million rows."""
+def _insert(cursor, model, columns: str, rows: list[tuple]) -> None:
+    """Plain multi-row executemany: ten times faster than bulk_create for a million rows.
+
+    Columns not named take the model's default, so a field added later needs no change here.
+    """
     from django.db import connection
 
     names = [c.strip() for c in columns.split(",")]
-    quoted = ", ".join(connection.ops.quote_name(n) for n in names)
-    marks = ", ".join(["%s"] * len(names))
+    others, defaults = column_defaults(model, skip=names)
+    quoted = ", ".join(connection.ops.quote_name(n) for n in names + others)
+    marks = ", ".join(["%s"] * (len(names) + len(others)))
+    table = model._meta.db_table
+    rows = [(*row, *defaults) for row in rows]
     cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)  # noqa: S608
 
 
@@ -137,6 +150,9 @@ def _insert_batch(indexes: range, ids: dict, now) -> None:
     import datetime as dt
 
     from django.db import connection
+
+    from bots.models import Contact, ContactState, Message
+    from desk.models import ReplyDirective, Ticket
 
     stamp = connection.ops.adapt_datetimefield_value
     teams, people = ids["teams"], ids["attendants"]
@@ -196,29 +212,29 @@ def _insert_batch(indexes: range, ids: dict, now) -> None:
     with connection.cursor() as cursor:
         _insert(
             cursor,
-            "bots_contact",
+            Contact,
             "id, bot_id, phone, name, email, extras, opted_out, "
             "last_inbound_at, created_at, updated_at",
             contacts,
         )
-        _insert(cursor, "bots_contactstate", "id, contact_id, bot_id, block_id, updated_at", states)
+        _insert(cursor, ContactState, "id, contact_id, bot_id, block_id, updated_at", states)
         _insert(
             cursor,
-            "desk_replydirective",
+            ReplyDirective,
             "id, contact_id, bot_id, team_id, attendant_id, "
             "source_label, sent_at, valid_until, superseded, created_at",
             directives,
         )
         _insert(
             cursor,
-            "desk_ticket",
+            Ticket,
             "id, bot_id, sequence, contact_id, team_id, attendant_id, "
             "status, routed_by, routing_reason, created_at, closed_at",
             tickets,
         )
         _insert(
             cursor,
-            "bots_message",
+            Message,
             "id, bot_id, contact_id, direction, kind, text, payload, "
             "status, gateway_message_id, failure_reason, created_at",
             messages,
@@ -298,7 +314,7 @@ def child(args) -> None:
         result = loaded
     else:
         result = _measure(args.contacts, args.messages, args.rounds, args.round, args.secret)
-    print("RESULT " + json.dumps(result), flush=True)
+    print(CHILD + json.dumps(result), flush=True)
 
 
 # --- parent: one throwaway database per size, then the table ---------------------------------
@@ -309,14 +325,25 @@ def _describe(url: str, schema: str = "") -> str:
     return f"{parts.scheme} {parts.path}" + (f" (schema {schema})" if schema else "")
 
 
-def _postgres_schema(base_url: str, schema: str, *, create: bool) -> None:
-    """Create or drop a schema inside the DATABASE_URL database (never another database)."""
+def _postgres_schema(url: str, schema: str) -> None:
     import psycopg
 
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+
+
+def _postgres_database(base_url: str, *, create: bool) -> str:
+    """(Re)create or drop the bench's own database beside DATABASE_URL's; its URL."""
+    import psycopg
+
+    parts = urlsplit(base_url)
+    name = f"{parts.path.lstrip('/')}_bench_inbound"
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         if create:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _run_child(mode: str, store: dict, contacts: int, *extra: str) -> dict:
@@ -326,8 +353,8 @@ def _run_child(mode: str, store: dict, contacts: int, *extra: str) -> dict:
     # Our own script with fixed arguments; its output is streamed so progress shows live.
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:  # noqa: S603
         for line in proc.stdout:
-            if line.startswith("RESULT "):
-                result = json.loads(line[len("RESULT ") :])
+            if line.startswith(CHILD):
+                result = json.loads(line[len(CHILD) :])
             else:
                 print(line, end="", flush=True)
     if proc.returncode or result is None:
@@ -335,12 +362,11 @@ def _run_child(mode: str, store: dict, contacts: int, *extra: str) -> dict:
     return result
 
 
-def _store(contacts: int, workdir: str) -> dict:
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith(("postgres://", "postgresql://")):
+def _store(contacts: int, workdir: str, postgres_url: str) -> dict:
+    if postgres_url:
         schema = f"bench_inbound_{contacts}"
-        _postgres_schema(base, schema, create=True)
-        return {"url": base, "schema": schema}
+        _postgres_schema(postgres_url, schema)
+        return {"url": postgres_url, "schema": schema}
     return {"url": f"sqlite:///{workdir}/inbound-{contacts}.sqlite3", "schema": ""}
 
 
@@ -352,8 +378,11 @@ def _percentile(values: list[float], p: float) -> float:
 def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> list[dict]:
     """Load every size, then measure them in alternating rounds so that a busy moment of the
     machine falls on both sides alike."""
-    stores = {n: _store(n, workdir) for n in sizes}
+    base = os.environ.get("DATABASE_URL", "")
+    postgres = base.startswith(("postgres://", "postgresql://"))
+    postgres_url = _postgres_database(base, create=True) if postgres else ""
     try:
+        stores = {n: _store(n, workdir, postgres_url) for n in sizes}
         loaded = {n: _run_child("load", stores[n], n) for n in sizes}
         rows = {n: {"latencies": [], "queries": [], "targets": {}} for n in sizes}
         for round_no in range(rounds):
@@ -368,9 +397,8 @@ def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> lis
                 for target, count in part["targets"].items():
                     rows[n]["targets"][target] = rows[n]["targets"].get(target, 0) + count
     finally:
-        for store in stores.values():
-            if store["schema"]:
-                _postgres_schema(store["url"], store["schema"], create=False)
+        if postgres:
+            _postgres_database(base, create=False)
     return [
         {
             "contacts": n,
@@ -386,7 +414,9 @@ def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> lis
     ]
 
 
-def report(rows: list[dict]) -> None:
+def report(rows: list[dict]) -> tuple[bool, float]:
+    """Print the table; (statements the same at every size and within the goal, p95 at the
+    largest size)."""
     print()
     head = ("contacts", "msgs", "p50 ms", "p95 ms", "p99 ms", "queries/msg")
     print("{:>10} {:>5} {:>8} {:>8} {:>8} {:>12}".format(*head))
@@ -401,28 +431,38 @@ def report(rows: list[dict]) -> None:
     same = {tuple(r["queries_seen"]) for r in rows}
     verdict = "the same" if len(same) == 1 else "DIFFERENT"
     print(f"\nSQL queries per message are {verdict} at every size: {sorted(same)}")
-    if len(same) != 1:
-        raise SystemExit(1)
+    most = max(q for r in rows for q in r["queries_seen"])
+    print(f"at most {most} statements per message (goal ≤ {GOAL_STATEMENTS})")
+    return len(same) == 1 and most <= GOAL_STATEMENTS, rows[-1]["p95"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument("--baseline", type=int, default=1_000)
-    parser.add_argument("--messages", type=int, default=1_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = arguments(__doc__, size_flag="contacts", default=1_000_000, smoke=2_000)
+    parser.add_argument("--baseline", type=int, default=None, help="contacts of the small size")
+    parser.add_argument("--messages", type=int, default=None, help="messages per size")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds")
     parser.add_argument("--child", choices=["load", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--schema", default="", help=argparse.SUPPRESS)
     parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--secret", default="", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse(parser)
+    args.contacts = args.size
+    small = {"baseline": 200, "messages": 100, "rounds": 2}
+    full = {"baseline": 1_000, "messages": 1_000, "rounds": 5}
+    for name, value in (small if args.smoke else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     if args.child:
         child(args)
         return
+    print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="bench-inbound-") as workdir:
         rows = run((args.baseline, args.contacts), args.messages, args.rounds, workdir)
-    report(rows)
+    statements_ok, p95 = report(rows)
+    print(f"machine after the run: {machine()}")
+    passed = statements_ok and p95 <= GOAL_P95_MS
+    result("inbound_p95_ms", float(p95), f"<={GOAL_P95_MS}", passed, smoke=args.smoke)
 
 
 if __name__ == "__main__":
