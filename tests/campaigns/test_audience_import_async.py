@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 
 from bots.errors import error_codes
 from campaigns import importing, jobs, services, validation
-from campaigns.audience_store import AudienceMember, audience_store_batch, batched
+from campaigns.audience_store import AudienceMember, ImportCounts, audience_store_batch, batched
 from campaigns.importing import campaign_create_importing, campaign_import_audience
 from campaigns.models import Campaign, Recipient
 from campaigns.sending.progress import campaign_progress
@@ -130,7 +130,7 @@ def test_rerun_does_not_duplicate_recipients(django_capture_on_commit_callbacks,
         AudienceMember("+5511900000001", extras={"nome": "P1"}),
         AudienceMember("+5511900000002", extras={"nome": "P2"}),
     ]
-    audience_store_batch(campaign, first, services.ImportCounts())
+    audience_store_batch(campaign, first, ImportCounts())
     with django_capture_on_commit_callbacks(execute=True):
         assert campaign_import_audience(campaign_id=campaign.pk) == "done"
     assert Recipient.objects.filter(campaign=campaign).count() == 5

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from bots.models import Contact
+from campaigns.audience_store import AudienceMember
 from campaigns.dispatch import campaign_create
 from campaigns.models import Campaign, Recipient
-from campaigns.services import AudienceMember
 from desk.models import Ticket
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory
 from tests.campaigns.factories import MessageTemplateFactory
