@@ -67,7 +67,8 @@ def write_csv(path: Path, rows: int) -> None:
             out.write(f"{phone};Pessoa {i};{rng.choice(CITIES)}\n")
 
 
-def fresh_bot(slug: str):
+def fresh_bot(slug: str) -> dict:
+    """A new connected bot (every round imports new contacts): the campaign's fields."""
     from bots.models import Bot, FlowBlock
     from campaigns.models import MessageTemplate
 
@@ -76,7 +77,15 @@ def fresh_bot(slug: str):
     template = MessageTemplate.objects.create(
         bot=bot, name="oferta", category="marketing", status="approved", body="Oi {{1}} de {{2}}"
     )
-    return bot, block, template
+    return {
+        "bot": bot,
+        "kind": "bulk",
+        "template": template,
+        "parameters": {"body": ["nome", "cidade"]},
+        "routing": "flow",
+        "routing_bot": bot,
+        "flow_block": block,
+    }
 
 
 def project_import(slug: str, path: Path, rows: int) -> tuple[float, int]:
@@ -85,22 +94,16 @@ def project_import(slug: str, path: Path, rows: int) -> tuple[float, int]:
 
     from campaigns import importing
 
-    bot, block, template = fresh_bot(slug)
+    fields = fresh_bot(slug)
     queued: list[int] = []
     real_enqueue = importing._enqueue_import
     importing._enqueue_import = queued.append  # the task is timed apart, below
     try:
         with path.open("rb") as fileobj:
             importing.campaign_create_importing(
-                bot=bot,
+                **fields,
                 created_by=None,
                 name="Bench",
-                kind="bulk",
-                template=template,
-                parameters={"body": ["nome", "cidade"]},
-                routing="flow",
-                routing_bot=bot,
-                flow_block=block,
                 audience_file=File(fileobj, name="bench.csv"),
                 rows_total=rows,
             )
@@ -110,7 +113,7 @@ def project_import(slug: str, path: Path, rows: int) -> tuple[float, int]:
         outcome = importing.campaign_import_audience(campaign_id=queued[0])
     if outcome != "done":
         raise SystemExit(f"the import ended {outcome!r}")
-    return took[0], bot.campaigns.get().audience_size
+    return took[0], fields["bot"].campaigns.get().audience_size
 
 
 def baseline_import(slug: str, path: Path) -> tuple[float, int]:
@@ -121,17 +124,9 @@ def baseline_import(slug: str, path: Path) -> tuple[float, int]:
     from bots.models import Contact
     from campaigns.models import Campaign, Recipient
 
-    bot, block, template = fresh_bot(slug)
-    campaign = Campaign.objects.create(
-        bot=bot,
-        name="Baseline",
-        kind="bulk",
-        template=template,
-        parameters={"body": ["nome", "cidade"]},
-        routing="flow",
-        routing_bot=bot,
-        flow_block=block,
-    )
+    fields = fresh_bot(slug)
+    bot = fields["bot"]
+    campaign = Campaign.objects.create(**fields, name="Baseline")
     e164 = phonenumbers.PhoneNumberFormat.E164
     columns, fixed = _columns(Contact, {"bot": bot.pk}, ["phone", "name", "extras"])
     with timed() as took, transaction.atomic(), connection.cursor() as cursor:
