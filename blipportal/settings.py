@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "api-idempotency-cleanup": {"task": "api.tasks.idempotency_cleanup", "schedule": 3600.0},
+    # The figures of the campaign list and report (campaigns/reporting/rollup.py).
+    "refresh-campaign-results": {
+        "task": "campaigns.tasks.refresh_campaign_results",
+        "schedule": env.float("CAMPAIGN_RESULTS_INTERVAL_SECONDS", default=60.0),
+    },
 }
 
 # No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.

@@ -1,8 +1,12 @@
 """Reads for the Active Messages pages and the wizard: querysets with what their pages show."""
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from bots.models import Bot, Contact, FlowBlock
 from campaigns.models import Campaign, MessageTemplate, Recipient
@@ -14,25 +18,50 @@ DELIVERED_OR_LATER = [RS.DELIVERED, RS.READ, RS.REPLIED]
 READ_OR_LATER = [RS.READ, RS.REPLIED]
 
 
-def _count(statuses: list[str]) -> Count:
-    return Count("recipients", filter=Q(recipients__status__in=statuses))
+def campaign_list(
+    *,
+    bot: Bot,
+    status: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    created_by_id: int | None = None,
+    search: str = "",
+) -> QuerySet[Campaign]:
+    """The bot's campaigns with their rolled-up results (campaigns/reporting/rollup.py).
 
-
-def campaign_list(*, bot: Bot, status: str = "") -> QuerySet[Campaign]:
-    """The bot's campaigns with their recipient counts, annotated in the same query."""
+    The dates filter on the moment the list shows: sent, else scheduled, else created, taken
+    as days in the operator's time zone.
+    """
     qs = (
         Campaign.objects.filter(bot=bot)
-        .select_related("template", "routing_bot", "flow_block", "team")
-        .annotate(
-            sent_count=_count(SENT_OR_LATER),
-            failed_count=_count([RS.FAILED]),
-            replied_count=_count([RS.REPLIED]),
-        )
+        .select_related("template", "routing_bot", "flow_block", "team", "results", "created_by")
+        .annotate(moment=Coalesce("dispatched_at", "scheduled_at", "created_at"))
         .order_by("-created_at", "-id")
     )
     if status:
         qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(moment__gte=_day_start(date_from))
+    if date_to:
+        qs = qs.filter(moment__lt=_day_start(date_to + dt.timedelta(days=1)))
+    if created_by_id:
+        qs = qs.filter(created_by_id=created_by_id)
+    if search.strip():
+        qs = qs.filter(name__icontains=search.strip())
     return qs
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_current_timezone())
+
+
+def campaign_creators(*, bot: Bot) -> QuerySet:
+    """The people who created campaigns of the bot, for the list's filter."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=Campaign.objects.filter(bot=bot).values("created_by_id"))
+        .order_by("username")
+    )
 
 
 def campaign_counts(*, campaign: Campaign) -> dict[str, int]:

@@ -52,3 +52,10 @@ def import_audience(*, campaign_id: int) -> str:
     from campaigns.importing import campaign_import_audience
 
     return campaign_import_audience(campaign_id=campaign_id)
+
+
+@shared_task(name="campaigns.tasks.refresh_campaign_results")
+def refresh_campaign_results() -> int:
+    from campaigns.reporting.rollup import campaign_results_refresh_live
+
+    return campaign_results_refresh_live()

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from campaigns import views
+from campaigns import views, views_report
 from campaigns.wizard import CampaignWizard
 
 app_name = "campaigns"
@@ -10,4 +10,19 @@ urlpatterns = [
     path("bots/<slug:bot_slug>/campaigns/", views.CampaignListView.as_view(), name="bot_list"),
     path("campaigns/new/", CampaignWizard.as_view(), name="new"),
     path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="detail"),
+]
+
+# The report (issue 11): figures, recipients, exports and a recipient's conversation.
+urlpatterns += [
+    path("campaigns/<int:pk>/report/", views_report.CampaignReportView.as_view(), name="report"),
+    re_path(
+        r"^campaigns/(?P<pk>[0-9]+)/report/recipients\.(?P<fmt>csv|xlsx)$",
+        views_report.CampaignExportView.as_view(),
+        name="export",
+    ),
+    path(
+        "campaigns/<int:pk>/recipients/<int:recipient_pk>/conversation/",
+        views_report.RecipientConversationView.as_view(),
+        name="recipient_conversation",
+    ),
 ]

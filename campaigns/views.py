@@ -1,20 +1,26 @@
 """Growth > Active Messages: the campaign list and one campaign's page. The wizard: wizard.py."""
 
+import datetime as dt
 from functools import cached_property
 
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from bots.access import scope
 from bots.portal import PortalMixin, set_current_bot
 from campaigns import selectors
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.heartbeat import scheduler_heartbeat_age, scheduler_is_stale
+from campaigns.list_filters import CampaignListFilterForm
+from campaigns.models import Campaign
 from campaigns.wizard import CAMPAIGN_ROLES
 
 LIST_PAGE_SIZE = 25
 RECIPIENTS_PAGE_SIZE = 50
+# A scheduled campaign still waiting this long after its time says so on the list.
+OVERDUE_AFTER = dt.timedelta(minutes=5)
 
 
 class CampaignListView(PortalMixin, TemplateView):
@@ -24,27 +30,33 @@ class CampaignListView(PortalMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        status = self.request.GET.get("status", "")
-        if status not in CampaignStatus.values:
-            status = ""
-        campaigns = selectors.campaign_list(bot=self.bot, status=status)
+        form = CampaignListFilterForm(
+            self.request.GET or None, creators=selectors.campaign_creators(bot=self.bot)
+        )
+        campaigns = selectors.campaign_list(bot=self.bot, **form.filters())
         page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
         context.update(
             {
                 "title": _("Active Messages"),
                 "portal_section": self.portal_section,
                 "page_obj": page,
                 "campaigns": page.object_list,
-                "status": status,
-                "statuses": CampaignStatus.choices,
+                "filter_form": form,
+                "page_query": query.urlencode(),
                 "can_send": self.bot.is_connected_to_whatsapp,
+                "overdue_before": timezone.now() - OVERDUE_AFTER,
+                "scheduler_stale": scheduler_is_stale(),
+                "scheduler_age": scheduler_heartbeat_age(),
             }
         )
         return context
 
 
-class CampaignDetailView(PortalMixin, TemplateView):
-    template_name = "campaigns/detail.html"
+class CampaignPageMixin(PortalMixin):
+    """A page about one campaign the user may see; its bot becomes the current bot."""
+
     roles = CAMPAIGN_ROLES
     portal_section = "campaigns"
 
@@ -66,6 +78,10 @@ class CampaignDetailView(PortalMixin, TemplateView):
     @cached_property
     def bot(self):
         return self.campaign.bot
+
+
+class CampaignDetailView(CampaignPageMixin, TemplateView):
+    template_name = "campaigns/detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -31,6 +31,7 @@ FACTORIES = [
     cf.CampaignFactory,
     cf.RecipientFactory,
     cf.SchedulerHeartbeatFactory,
+    cf.CampaignResultsFactory,
 ]
 
 

@@ -13,6 +13,7 @@ from campaigns.models.recipients import (
     Recipient,
     RecipientStatus,
 )
+from campaigns.models.results import CampaignResults
 from campaigns.models.templates import (
     MAX_QUICK_REPLIES,
     TEMPLATE_NAME_RE,
@@ -29,6 +30,7 @@ __all__ = [
     "TEMPLATE_NAME_RE",
     "VARIABLE_RE",
     "Campaign",
+    "CampaignResults",
     "CampaignStatus",
     "ImportStatus",
     "MessageTemplate",

@@ -46,6 +46,8 @@ class ReplyDirective(models.Model):
         verbose_name = _("reply directive")
         verbose_name_plural = _("reply directives")
         ordering = ["-sent_at", "-id"]
+        # A campaign's report reads its directives by source.
+        indexes = [models.Index(fields=["source_id"], name="directive_source")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(team__isnull=True, attendant__isnull=False)

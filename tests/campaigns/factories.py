@@ -3,7 +3,13 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from campaigns.models import Campaign, MessageTemplate, Recipient, SchedulerHeartbeat
+from campaigns.models import (
+    Campaign,
+    CampaignResults,
+    MessageTemplate,
+    Recipient,
+    SchedulerHeartbeat,
+)
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory
 
 
@@ -54,6 +60,33 @@ class RecipientFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory, bot=factory.SelfAttribute("..campaign.bot"))
     parameters = factory.LazyFunction(lambda: {"body": ["Ana"]})
 
+    class Params:
+        # Each state carries the timestamps a real send leaves (sent_at: a minute ago).
+        sent = factory.Trait(
+            status=Recipient.Status.SENT,
+            sent_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1)),
+        )
+        delivered = factory.Trait(
+            sent=True,
+            status=Recipient.Status.DELIVERED,
+            delivered_at=factory.LazyAttribute(lambda r: r.sent_at),
+        )
+        read = factory.Trait(
+            delivered=True,
+            status=Recipient.Status.READ,
+            read_at=factory.LazyAttribute(lambda r: r.sent_at),
+        )
+        replied = factory.Trait(
+            read=True,
+            status=Recipient.Status.REPLIED,
+            replied_at=factory.LazyFunction(timezone.now),
+        )
+        failed = factory.Trait(
+            status=Recipient.Status.FAILED,
+            failure_code="gateway_permanent",
+            failure_reason="Number without WhatsApp",
+        )
+
 
 def bulk_campaign_with_recipients(n: int, **fields) -> Campaign:
     """A Draft bulk campaign with ``n`` Pending recipients, as the wizard leaves it."""
@@ -71,3 +104,19 @@ class SchedulerHeartbeatFactory(factory.django.DjangoModelFactory):
     source = SchedulerHeartbeat.Source.BEAT
     beat_at = factory.LazyFunction(timezone.now)
     host = "worker-1:4242"
+
+
+class CampaignResultsFactory(factory.django.DjangoModelFactory):
+    """Rolled-up results as the roll-up writes them (campaigns/reporting/rollup.py)."""
+
+    class Meta:
+        model = CampaignResults
+
+    campaign = factory.SubFactory(CampaignFactory, status=Campaign.Status.SENT)
+    total = 10
+    sent = 8
+    delivered = 7
+    read = 5
+    replied = 2
+    failed = 2
+    refreshed_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,143 @@
+"""The report's recipients table: filters, search, and the page's rows with their outcome."""
+
+import re
+from dataclasses import dataclass
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Campaign, CampaignResults, Recipient
+from campaigns.reporting.explain import explain_failure
+from campaigns.reporting.outcomes import OUTCOME_LABELS, outcomes_for, with_outcome
+
+RS = Recipient.Status
+PAGE_SIZE = 50
+YES, NO = "yes", "no"
+
+
+@dataclass(frozen=True)
+class RecipientFilters:
+    status: str = ""
+    failure: str = ""
+    replied: str = ""
+    outcome: str = ""
+    search: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any((self.status, self.failure, self.replied, self.outcome, self.search))
+
+
+class RecipientFilterForm(forms.Form):
+    q = forms.CharField(label=_("Phone or name"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    failure = forms.ChoiceField(label=_("Failure reason"), required=False)
+    replied = forms.ChoiceField(
+        label=_("Replied"),
+        required=False,
+        choices=[("", _("Either")), (YES, _("Replied")), (NO, _("Did not reply"))],
+    )
+    outcome = forms.ChoiceField(label=_("Reply routing"), required=False)
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = [(v, label) for v, label in RS.choices if v != RS.SENDING]
+        self.fields["status"].choices = [("", _("All")), *statuses]
+        self.fields["failure"].choices = [("", _("Any"))] + [
+            (code, explain_failure(code)[0]) for code in failure_codes_of(campaign)
+        ]
+        self.fields["outcome"].choices = [("", _("Any"))] + [
+            (code, OUTCOME_LABELS[code]) for code in outcomes_for(campaign)
+        ]
+
+    def filters(self) -> RecipientFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return RecipientFilters(
+            status=data.get("status") or "",
+            failure=data.get("failure") or "",
+            replied=data.get("replied") or "",
+            outcome=data.get("outcome") or "",
+            search=(data.get("q") or "").strip(),
+        )
+
+
+def failure_codes_of(campaign: Campaign) -> list[str]:
+    """The failure codes the campaign's recipients have (read on the failed rows only)."""
+    return sorted(
+        Recipient.objects.filter(campaign=campaign, status=RS.FAILED)
+        .values_list("failure_code", flat=True)
+        .distinct()
+        .order_by()
+    )
+
+
+def recipients_filtered(
+    *, campaign: Campaign, filters: RecipientFilters, now=None
+) -> QuerySet[Recipient]:
+    """The campaign's recipients matching ``filters``, in id order.
+
+    The outcome is only joined in when it is filtered on: the plain table counts and pages on
+    the (campaign, status) index alone, whatever the size of the campaign.
+    """
+    qs = Recipient.objects.filter(campaign=campaign)
+    if filters.status == RS.PENDING:
+        qs = qs.filter(status__in=[RS.PENDING, RS.SENDING])
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.failure:
+        qs = qs.filter(status=RS.FAILED, failure_code=filters.failure)
+    if filters.replied == YES:
+        qs = qs.filter(status=RS.REPLIED)
+    elif filters.replied == NO:
+        qs = qs.exclude(status=RS.REPLIED)
+    if filters.search:
+        qs = qs.filter(_search(filters.search))
+    if filters.outcome:
+        qs = with_outcome(qs, campaign, now).filter(outcome=filters.outcome)
+    return qs.order_by("id")
+
+
+def _search(text: str) -> Q:
+    digits = re.sub(r"\D", "", text)
+    found = Q(contact__name__icontains=text)
+    if len(digits) >= 3:
+        found |= Q(contact__phone__contains=digits)
+    return found
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its count (the rolled-up total) instead of counting a million rows."""
+
+    def __init__(self, *args, known_count: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._known_count = known_count
+
+    @cached_property
+    def count(self) -> int:
+        if self._known_count is not None:
+            return self._known_count
+        return super().count
+
+
+def recipients_page(
+    *,
+    campaign: Campaign,
+    filters: RecipientFilters,
+    page_number,
+    results: CampaignResults | None,
+    now=None,
+):
+    """One page of the table, each row with its outcome, ticket and contact."""
+    qs = recipients_filtered(campaign=campaign, filters=filters, now=now)
+    known = results.total if results is not None and not filters.active else None
+    paginator = KnownCountPaginator(qs.values_list("id", flat=True), PAGE_SIZE, known_count=known)
+    page = paginator.get_page(page_number)
+    ids = list(page.object_list)
+    rows = with_outcome(
+        Recipient.objects.filter(pk__in=ids).select_related("contact"), campaign, now
+    ).order_by("id")
+    page.object_list = list(rows)
+    return page
