@@ -1,9 +1,22 @@
-from django.urls import path, re_path
+from django.urls import path, register_converter
 
 from campaigns import views, views_report
 from campaigns.wizard import CampaignWizard
 
 app_name = "campaigns"
+
+
+class ExportFormat:
+    regex = "csv|xlsx"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ExportFormat, "export_format")
 
 urlpatterns = [
     path("campaigns/", views.CampaignListView.as_view(), name="list"),
@@ -15,8 +28,8 @@ urlpatterns = [
 # The report (issue 11): figures, recipients, exports and a recipient's conversation.
 urlpatterns += [
     path("campaigns/<int:pk>/report/", views_report.CampaignReportView.as_view(), name="report"),
-    re_path(
-        r"^campaigns/(?P<pk>[0-9]+)/report/recipients\.(?P<fmt>csv|xlsx)$",
+    path(
+        "campaigns/<int:pk>/report/recipients.<export_format:fmt>",
         views_report.CampaignExportView.as_view(),
         name="export",
     ),

@@ -153,6 +153,8 @@ def samples(target: Target, theirs: dict) -> dict[str, list[str]]:
         "content_type_id": [str(bot_ct.pk)],
         "app_label": ["bots", "desk", "campaigns"],
         "url": ["nothing-here/"],
+        "fmt": ["csv", "xlsx"],  # the report's recipient exports
+        "recipient_pk": [str(theirs["recipient"].pk)],
     }
 
 

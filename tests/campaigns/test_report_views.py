@@ -18,6 +18,7 @@ from tests.bots.factories import BotFactory, BotMembershipFactory, MessageFactor
 from tests.campaigns.factories import CampaignFactory, RecipientFactory
 from tests.campaigns.test_report_figures import TeamStory
 from tests.campaigns.test_views import member
+from tests.pgbulk import insert_select
 from tests.services import require_postgres
 
 pytestmark = pytest.mark.django_db
@@ -200,27 +201,29 @@ def test_neutralise_leaves_ordinary_text_alone():
 
 
 def _bulk_recipients(campaign, n: int) -> None:
-    """``n`` failed recipients in two INSERT … SELECT generate_series (PostgreSQL)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO bots_contact (bot_id, phone, name, email, extras, opted_out,
-                                      created_at, updated_at)
-            SELECT %s, '+5511' || lpad(g::text, 9, '0'), 'Pessoa ' || g, '', '{}', false,
-                   now(), now()
-            FROM generate_series(1, %s) AS g
-            """,
-            [campaign.bot_id, n],
-        )
-        cursor.execute(
-            """
-            INSERT INTO campaigns_recipient (campaign_id, contact_id, parameters, status,
-                gateway_message_id, failure_reason, failure_code, attempts)
-            SELECT %s, c.id, '{}', 'failed', '', 'Número sem WhatsApp', 'gateway_permanent', 1
-            FROM bots_contact c WHERE c.bot_id = %s
-            """,
-            [campaign.pk, campaign.bot_id],
-        )
+    """``n`` failed recipients in two INSERT … SELECT (PostgreSQL)."""
+    insert_select(
+        Contact,
+        "FROM generate_series(1, %s) AS g",
+        {
+            "bot": str(int(campaign.bot_id)),
+            "phone": "'+5511' || lpad(g::text, 9, '0')",
+            "name": "'Pessoa ' || g",
+        },
+        [n],
+    )
+    insert_select(
+        Recipient,
+        "FROM bots_contact c WHERE c.bot_id = %s",
+        {
+            "campaign": str(int(campaign.pk)),
+            "contact": "c.id",
+            "status": "'failed'",
+            "failure_code": "'gateway_permanent'",
+            "failure_reason": "'Número sem WhatsApp'",
+        },
+        [campaign.bot_id],
+    )
 
 
 def peak_rss_growth(work) -> int:
