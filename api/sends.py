@@ -23,12 +23,12 @@ from bots.models import Bot, Contact, FlowBlock
 from bots.phones import InvalidPhone, normalize_phone
 from campaigns import validation
 from campaigns.audience import AudienceError, AudienceFileError, AudienceParser, scan_audience
+from campaigns.audience_store import AudienceMember
 from campaigns.dispatch import campaign_create
 from campaigns.forms import AUDIENCE_MESSAGES, BAD_ROWS_NOT_SKIPPED, NO_VALID_ROWS
 from campaigns.importing import campaign_create_importing
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.selectors import opted_out_phones
-from campaigns.services import AudienceMember
 from campaigns.wizard import inline_max_rows
 from desk.models import Attendant, Team
 
