@@ -2,13 +2,43 @@
 
 import hmac
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 
 from bots.models import Bot
 
+# No LIME envelope Blip sends is anywhere near this; anything bigger is refused unread.
+MAX_WEBHOOK_BODY = 256 * 1024
+
 
 class WebhookAuthError(Exception):
     """The request does not carry the bot's webhook secret."""
+
+
+class BodyTooLarge(Exception):
+    """The webhook body is larger than ``MAX_WEBHOOK_BODY``."""
+
+
+def webhook_body(request, limit: int = MAX_WEBHOOK_BODY) -> bytes:
+    """The request body, or BodyTooLarge without reading more than the limit.
+
+    A declared length over the limit is refused before reading; Django's own cap
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) would otherwise raise with a traceback in the error log for what
+    is only a client's mistake.
+    """
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise BodyTooLarge
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BodyTooLarge from None
+    if len(body) > limit:
+        raise BodyTooLarge
+    return body
 
 
 def node_to_phone(node: str) -> str:

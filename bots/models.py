@@ -344,9 +344,16 @@ class Message(models.Model):
         OUTBOUND = "out", _("To the contact")
 
     class Kind(models.TextChoices):
+        # What the contact or the business sent; bots.content reads them from LIME content.
         TEXT = "text", _("Text")
         TEMPLATE = "template", _("Template")
         MEDIA = "media", _("Media")
+        LOCATION = "location", _("Location")
+        CONTACT = "contact", _("Contact card")
+        REPLY = "reply", _("Button reply")
+        LINK = "link", _("Link")
+        REACTION = "reaction", _("Reaction")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

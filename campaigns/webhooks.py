@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bots.gateway.events import delivery_event_apply, normalize_event
-from bots.lime import WebhookAuthError, webhook_bot
+from bots.lime import BodyTooLarge, WebhookAuthError, webhook_body, webhook_bot
 from bots.models import ProcessedEnvelope
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,10 @@ def blip_notifications(request, bot_slug: str):
     except WebhookAuthError:
         return JsonResponse({"error": "unauthorized"}, status=401)
     try:
-        message_id, event, reason = parse_notification(request.body)
+        message_id, event, reason = parse_notification(webhook_body(request))
+    except BodyTooLarge:
+        logger.warning("notification for %s refused: larger than the webhook limit", bot_slug)
+        return JsonResponse({"error": "too_large"}, status=400)
     except MalformedNotification as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     try:

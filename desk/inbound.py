@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from bots.identities import contact_for_inbound
@@ -23,6 +23,7 @@ from desk.models import (
     ReplyDirective,
     RuleCondition,
     Team,
+    TeamMembership,
     Ticket,
     TicketMessage,
 )
@@ -173,6 +174,7 @@ def _gather(*, contact: Contact) -> _Facts:
     directive = (
         ReplyDirective.objects.filter(contact=contact, superseded=False)
         .select_related("attendant", "team")
+        .annotate(attendant_team_id=Subquery(_ATTENDANT_TEAM))
         .order_by("-sent_at", "-id")
         .first()
     )
@@ -191,6 +193,14 @@ def _gather(*, contact: Contact) -> _Facts:
     )
     return _Facts(open_ticket_id, directive, state, _rules(conditions), default_teams)
 
+
+# The team a ticket directed to an attendant is filed under: one of the attendant's own teams,
+# Default only when it is their only one (the lowest id decides between several).
+_ATTENDANT_TEAM = (
+    TeamMembership.objects.filter(attendant_id=OuterRef("attendant_id"))
+    .order_by(Case(When(team__name=DEFAULT_TEAM_NAME, then=Value(1)), default=Value(0)), "team_id")
+    .values("team_id")[:1]
+)
 
 _CONDITION_COLUMNS = (
     "rule_id",
@@ -288,7 +298,10 @@ def _open_ticket(*, contact: Contact, decision: Decision, facts: _Facts) -> int:
             if decision.reason_code == ReasonCode.RULE
             else Ticket.RoutedBy.DEFAULT
         )
-    team_id = decision.team_id or facts.default_teams.get(bot_id)
+    team_id = decision.team_id
+    if team_id is None and decision.attendant_id is not None:
+        team_id = getattr(facts.directive, "attendant_team_id", None)
+    team_id = team_id or facts.default_teams.get(bot_id)
     if team_id is None:  # A Desk without its Default team (made before the receiver existed).
         team_id = team_ensure_default(bot=Bot.objects.get(pk=bot_id)).pk
     # The rows come straight from the database and the constraints guard the rest, so the hot

@@ -7,16 +7,26 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bots.lime import WebhookAuthError, node_identity, node_to_phone, webhook_bot
-from bots.models import Message
+from bots.content import NOT_MESSAGES, ContentError, parse_content
+from bots.lime import (
+    MAX_WEBHOOK_BODY,
+    BodyTooLarge,
+    WebhookAuthError,
+    node_identity,
+    node_to_phone,
+    webhook_body,
+    webhook_bot,
+)
 from desk.inbound import inbound_receive
 
 logger = logging.getLogger(__name__)
 
-TEXT_TYPE = "text/plain"
-MEDIA_TYPE = "application/vnd.lime.media-link+json"
-MAX_BODY = 256 * 1024
+MAX_BODY = MAX_WEBHOOK_BODY
 MAX_ID = 100  # what Message.gateway_message_id holds
+
+
+class NotAMessage(Exception):
+    """An envelope that is not something a person wrote ("typing…"): acknowledged, not kept."""
 
 
 class MalformedEnvelope(ValueError):
@@ -50,23 +60,28 @@ def parse_envelope(body: bytes) -> dict:
     kind_name = data.get("type")
     if not isinstance(kind_name, str) or not kind_name:
         raise MalformedEnvelope("missing_type", "the envelope has no type")
+    if kind_name.split(";", 1)[0].strip().lower() in NOT_MESSAGES:
+        raise NotAMessage(kind_name)
     content = data.get("content")
-    if kind_name == TEXT_TYPE:
-        if not isinstance(content, str):
-            raise MalformedEnvelope("bad_content", "text/plain content must be a string")
-        text, kind = content, Message.Kind.TEXT
-    else:
-        # Not routed by content, but recorded so the attendant sees that something arrived.
-        text = f"[{kind_name}]"
-        kind = Message.Kind.MEDIA if kind_name == MEDIA_TYPE else Message.Kind.TEXT
+    try:
+        parsed = parse_content(kind_name, content)
+    except ContentError as exc:
+        raise MalformedEnvelope(exc.code, f"the content does not fit {kind_name}") from None
     return {
         "envelope_id": envelope_id.strip(),
         "phone": phone,
         "identity": identity,
-        "text": text,
-        "kind": kind,
+        "text": parsed.text,
+        "kind": parsed.kind,
         "payload": {"type": kind_name, "content": content, "to": data.get("to")},
     }
+
+
+def _body(request) -> bytes:
+    try:
+        return webhook_body(request, MAX_BODY)
+    except BodyTooLarge:
+        raise MalformedEnvelope("too_large", "the envelope is larger than 256 KiB") from None
 
 
 @csrf_exempt
@@ -77,7 +92,9 @@ def messages_webhook(request, bot_slug: str):
     except WebhookAuthError:
         return JsonResponse({"error": "unauthorized"}, status=401)
     try:
-        envelope = parse_envelope(request.body)
+        envelope = parse_envelope(_body(request))
+    except NotAMessage:
+        return JsonResponse({"status": "ignored"})
     except MalformedEnvelope as exc:
         logger.warning("malformed message envelope for %s: %s (%s)", bot_slug, exc, exc.code)
         return JsonResponse({"error": exc.code, "detail": str(exc)}, status=400)

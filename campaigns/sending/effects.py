@@ -72,7 +72,7 @@ def channel_log_message(
             "template": template.name,
             # What the Desk's history and the contact simulator show of the template.
             "template_name": template.name,
-            "header": {"text": template.header_text} if template.header_text else None,
+            "header": _header(template, recipient.parameters or {}),
             "buttons": [{"text": b.get("text", "")} for b in template.buttons or []],
             "components": record.components,
             "campaign_id": campaign.pk,
@@ -81,6 +81,15 @@ def channel_log_message(
         status=status,
         gateway_message_id=record.gateway_id,
     )
+
+
+def _header(template, parameters: dict) -> dict | None:
+    """The template's header as the conversation shows it: its text, or its media's address."""
+    if template.header_text:
+        return {"text": template.header_text}
+    if template.has_media_header and parameters.get("header"):
+        return {"type": template.header_type, "link": str(parameters["header"])}
+    return None
 
 
 def routing_apply(*, campaign: Campaign, sent: list[tuple], late: bool = False) -> None:

@@ -123,12 +123,12 @@ def test_wrong_secret_is_401_and_unknown_bot_404(client, desk):
     assert not Message.objects.exists()
 
 
-def test_other_types_are_recorded_with_a_placeholder(client, desk):
+def test_media_without_words_is_recorded_with_a_summary(client, desk):
     media = {"type": "application/vnd.lime.media-link+json", "content": {"uri": "https://x/y.jpg"}}
     response = post(client, desk.bot, envelope(**media))
     assert response.status_code == 200
     message = Message.objects.get()
-    assert message.kind == "media" and message.text
+    assert (message.kind, message.text) == ("media", "📷")  # the type read from the address
     assert message.payload["content"] == {"uri": "https://x/y.jpg"}
 
 
