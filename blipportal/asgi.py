@@ -9,6 +9,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blipportal.settings")
+# Under ASGI every request runs its sync code in a thread of its own, so a persistent database
+# connection would be left open by each finished thread: close them after each use instead.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 # Django must be set up before the consumers (and the models they import) are loaded.
 django_application = get_asgi_application()
 

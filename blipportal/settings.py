@@ -194,7 +194,12 @@ CHANNELS_REDIS_URL = env("CHANNELS_REDIS_URL", default="")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "blipportal"},
+        # redis-py 8 reads with a 5 s socket timeout by default, exactly channels-redis's
+        # blocking-pop timeout: a busy server then drops sockets. Read longer than the pop waits.
+        "CONFIG": {
+            "hosts": [{"address": CHANNELS_REDIS_URL, "socket_timeout": 15}],
+            "prefix": "blipportal",
+        },
     }
     if CHANNELS_REDIS_URL
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}

@@ -15,7 +15,10 @@ def redis_layer(settings):
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url()], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+            "CONFIG": {
+                "hosts": [{"address": redis_url(), "socket_timeout": 15}],
+                "prefix": f"test-{uuid.uuid4().hex[:8]}",
+            },
         }
     }
 
