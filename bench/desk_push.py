@@ -23,7 +23,6 @@ is printed beside it.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import multiprocessing
@@ -31,14 +30,10 @@ import os
 import random
 import re
 import statistics
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _harness import arguments, django_setup, machine, parse, result, throwaway_database
 
 GOAL_P95_MS = 300.0
 TOKEN = re.compile(r"\bpoll\d+\b")
@@ -46,37 +41,15 @@ POLL_EVERY = 2.5  # seconds: the ticket page's interval before push
 PASSWORD = "bench-pw"  # noqa: S105  (a throwaway user of a throwaway database)
 
 
-def configure() -> str:
-    tmp = None
-    if not os.environ.get("DATABASE_URL"):
-        tmp = tempfile.mkdtemp(prefix="desk-push-bench-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+def configure() -> None:
     redis = os.environ.get("CHANNELS_REDIS_URL") or os.environ.get("REDIS_URL", "")
-    os.environ.update(
+    django_setup(
         # The test overlay: static files from the finders, fast password hashing, eager Celery.
         DJANGO_SETTINGS_MODULE="blipportal.settings_test",
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "bench-key"),
-        DJANGO_DEBUG="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DJANGO_SECURE_COOKIES="0",
-        DJANGO_SECURE_PROXY_SSL_HEADER="0",
         CHANNELS_REDIS_URL=redis,
         CELERY_BROKER_URL="",
         WHATSAPP_GATEWAY="outbox",
-        AXES_ENABLED="0",
-        DJANGO_LOG_LEVEL="WARNING",
     )
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    db = connection.settings_dict
-    db["TEST"]["NAME"] = f"{tmp}/bench.sqlite3" if tmp else f"{db['NAME']}_bench"
-    if tmp:
-        db["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
 
 
 def build_desk(sockets: int) -> list[dict]:
@@ -341,28 +314,38 @@ def idle_requests_per_minute(base: str, seat: dict, seconds: float, *, sockets: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="a quick run: 10 s, idle 10 s")
-    parser.add_argument("--sockets", type=int, default=50, help="attendants with a socket open")
+    parser = arguments(__doc__, size_flag="sockets", default=50, smoke=50)
     parser.add_argument("--rate", type=float, default=20.0, help="inbound messages per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
     parser.add_argument("--idle", type=float, default=60.0, help="seconds the idle page is watched")
-    args = parser.parse_args()
+    args = parse(parser)
     if args.smoke:
         args.seconds, args.idle = min(args.seconds, 5.0), min(args.idle, 10.0)
-
-    test_db = configure()
+    configure()
     from django.conf import settings
     from django.db import connection
 
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
-    print(f"database: {connection.vendor}; channel layer: {layer}; load: {os.getloadavg()}")
-    servers = []
+    print(f"database: {connection.vendor}; channel layer: {layer}; {machine()}")
+    with throwaway_database("desk_push"):
+        print(f"building {args.size} attendants with an open ticket each…", flush=True)
+        seats = build_desk(args.size)
+        connection.close()  # the forked servers open their own
+        push, idle_push = measure(args, seats, layer)
+    if push["misdelivered"] or push["missed"] or push["refused"]:
+        raise SystemExit("an event went to the wrong socket, or never arrived")
+    result(
+        "desk_push_p95_ms",
+        push["accepted_p95"],
+        f"{GOAL_P95_MS:g}",
+        push["accepted_p95"] <= GOAL_P95_MS and idle_push == 0,
+        smoke=args.smoke,
+    )
+
+
+def measure(args, seats: list[dict], layer: str) -> tuple[dict, float]:
+    servers = [start_server() for _ in range(2 if layer == "RedisChannelLayer" else 1)]
     try:
-        print(f"building {args.sockets} attendants with an open ticket each…", flush=True)
-        seats = build_desk(args.sockets)
-        connection.close()  # the forked server opens its own
-        servers = [start_server() for _ in range(2 if layer == "RedisChannelLayer" else 1)]
         base, sockets_base = servers[0][1], servers[-1][1]
         print(
             f"webhooks to daphne at {base}, sockets on {sockets_base}; "
@@ -382,19 +365,7 @@ def main() -> None:
         for process, _url in servers:
             process.terminate()
             process.join()
-        connection.close()
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-    ok = (
-        push["accepted_p95"] <= GOAL_P95_MS
-        and push["missed"] == 0
-        and push["misdelivered"] == 0
-        and push["refused"] == 0
-        and idle_push == 0
-    )
-    print(
-        f"RESULT desk_push_p95_ms={push['accepted_p95']:.1f} goal={GOAL_P95_MS:g} "
-        f"{'PASS' if ok else 'FAIL'}"
-    )
+    return push, idle_push
 
 
 def report(label: str, figures: dict) -> None:
