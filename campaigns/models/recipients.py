@@ -29,12 +29,14 @@ RECIPIENT_RANK: dict[str, int] = {
 }
 RECIPIENT_TRANSITIONS: dict[str, frozenset[str]] = {
     RecipientStatus.PENDING: frozenset({RecipientStatus.SENDING, RecipientStatus.FAILED}),
-    # A delivery event may prove a send before the engine recorded it (campaigns.sending.delivery).
+    # A delivery event or a reply may prove a send before the engine recorded it
+    # (campaigns.sending.delivery).
     RecipientStatus.SENDING: frozenset(
         {
             RecipientStatus.SENT,
             RecipientStatus.DELIVERED,
             RecipientStatus.READ,
+            RecipientStatus.REPLIED,
             RecipientStatus.FAILED,
         }
     ),

@@ -1,4 +1,4 @@
-"""Delivery events moving recipients forward, and the work a late one finishes (item 5).
+"""Delivery events and replies moving recipients forward, and the work a late proof finishes.
 
 A recipient moves forward only, never back. When an event proves a send that was never recorded
 (its outcome was unknown: a lost answer, a killed worker; or it is still between claim and
@@ -7,6 +7,9 @@ behind, through ``send_effects_write`` as the engine does: the channel-log messa
 routing. "Never recorded" is the empty gateway id, which the engine sets in the very update that
 records a send; so whichever of the engine's flush and any number of racing events wins the
 row does that work, and only once.
+
+A reply proves delivery and read (R19): the recipient becomes Replied with its delivered and
+read times filled in, and a reply to a send whose outcome was unknown records that send too.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import datetime as dt
 import re
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bots.models import Message
 from campaigns.models import RECIPIENT_RANK, Recipient
 from campaigns.sending.effects import SentRecord, send_effects_write
+from campaigns.sending.engine import UNKNOWN_OUTCOME, message_id_for
 from campaigns.sending.render import components_for
 
 S = Recipient.Status
@@ -129,3 +134,64 @@ def late_send_record(*, recipient_id: int, gateway_id: str, sent_at: dt.datetime
         components = []  # it went out, so it had them; the history can do without
     record = SentRecord(recipient, gateway_id, components, sent_at)
     send_effects_write(campaign=campaign, sends=[record], status=status, late=True)
+
+
+# A reply answers the latest send: these statuses become Replied (R19). A Failed send whose
+# outcome was unknown is proven by the reply; any other failure stays what it was.
+REPLIABLE = (S.SENT, S.DELIVERED, S.READ)
+
+
+def recipient_mark_replied(*, bot, contact, at: dt.datetime) -> bool:
+    """Mark the contact's latest send of a campaign of ``bot`` Replied, delivered and read.
+
+    Compare-and-set on the status just read: a racing delivery event can only move it forward;
+    Replied, Pending or failed recipients are left alone, never downgraded or revived.
+    """
+    unknown = Q(status=S.FAILED, failure_code=UNKNOWN_OUTCOME, gateway_message_id="")
+    latest = (
+        Recipient.objects.filter(
+            Q(sent_at__isnull=False) | unknown | Q(status=S.SENDING),
+            contact=contact,
+            campaign__bot=bot.top_level,
+        )
+        .annotate(sent=Coalesce("sent_at", "claimed_at"))
+        .order_by(F("sent").desc(nulls_last=True), "-id")
+        .only("pk", "status", "campaign_id", "claimed_at", "sent_at", "gateway_message_id")
+        .first()
+    )
+    if latest is None:
+        return False
+    proven = not latest.gateway_message_id and (
+        latest.status == S.SENDING or latest.failure_code == UNKNOWN_OUTCOME
+    )
+    if latest.status not in REPLIABLE and not proven:
+        return False
+    fields = {
+        "status": S.REPLIED,
+        "replied_at": at,
+        "delivered_at": Coalesce("delivered_at", Value(at)),
+        "read_at": Coalesce("read_at", Value(at)),
+        "failure_code": "",
+        "failure_reason": "",
+    }
+    if proven:
+        fields.update(sent_at=latest.claimed_at or at, gateway_message_id=message_id_for(latest))
+    with transaction.atomic():
+        won = Recipient.objects.filter(
+            pk=latest.pk, status=latest.status, gateway_message_id=latest.gateway_message_id
+        ).update(**fields)
+        if won and proven:
+            late_send_record(
+                recipient_id=latest.pk,
+                gateway_id=fields["gateway_message_id"],
+                sent_at=fields["sent_at"],
+                status=Message.Status.READ,
+            )
+        elif won and latest.gateway_message_id:
+            # The send's message in the history: read, as the reply shows.
+            Message.objects.filter(
+                gateway_message_id=latest.gateway_message_id,
+                direction=Message.Direction.OUTBOUND,
+                status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+            ).update(status=Message.Status.READ)
+    return bool(won)
