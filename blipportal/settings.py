@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "blipportal.ops.middleware.ProbeMiddleware",  # /healthz /readyz /metrics: before Host checks
+    "blipportal.ops.logs.RequestContextMiddleware",  # the request id (and ids in the URL) in logs
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -207,14 +209,39 @@ CHANNEL_LAYERS = {
 
 from api.conf import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402, F401
 
+# Recovery of crashed sends (campaigns/sending/recovery.py): a claim older than this is settled
+# as "unknown outcome"; a Sending campaign with no claim for this long is enqueued again.
+SENDING_CLAIM_TIMEOUT_SECONDS = env.float("SENDING_CLAIM_TIMEOUT_SECONDS", default=600.0)
+SENDING_RESUME_AFTER_SECONDS = env.float("SENDING_RESUME_AFTER_SECONDS", default=120.0)
+
 WHATSAPP_GATEWAY = env("WHATSAPP_GATEWAY")
+
+# Operations (blipportal/ops): /metrics needs `Authorization: Bearer <METRICS_TOKEN>` and does not
+# exist without one; /readyz fails while no scheduler ticks unless told not to care.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+READYZ_REQUIRE_SCHEDULER = env.bool("READYZ_REQUIRE_SCHEDULER", default=True)
 BLIP_API_URL = env("BLIP_API_URL")
 
+# One JSON object per line (blipportal/ops/logs.py) unless DJANGO_LOG_FORMAT=plain; plain text
+# by default while debugging. Celery workers log through the same configuration.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "blipportal.ops.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "blipportal.ops.logs.Formatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -222,3 +249,4 @@ LOGGING = {
         "django.channels.server": {"level": "INFO", "propagate": False},
     },
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

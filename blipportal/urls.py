@@ -29,3 +29,5 @@ urlpatterns = [
     path("desk/", include("desk.urls")),  # the Desk and the contact simulator
     path("api/v1/", include("api.urls")),  # the public REST API, its OpenAPI document and docs
 ]
+
+handler500 = "blipportal.ops.errors.server_error"

@@ -18,6 +18,7 @@ from bots.lime import (
     webhook_bot,
 )
 from desk.inbound import inbound_receive
+from desk.metrics import INBOUND_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def messages_webhook(request, bot_slug: str):
     except MalformedEnvelope as exc:
         logger.warning("malformed message envelope for %s: %s (%s)", bot_slug, exc, exc.code)
         return JsonResponse({"error": exc.code, "detail": str(exc)}, status=400)
-    result = inbound_receive(bot=bot, **envelope)
+    with INBOUND_SECONDS.time():
+        result = inbound_receive(bot=bot, **envelope)
     if result.duplicate:
         return JsonResponse({"status": "duplicate"})
     return JsonResponse(

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import re
 import socket
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -49,6 +50,29 @@ class _Fault:
 
 
 @dataclass
+class _Chaos:
+    rng: random.Random
+    error: float
+    throttle: float
+    drop: float
+    path: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def draw(self) -> _Fault | None:
+        roll = self.rng.random()
+        if roll < self.error:
+            kind, fault = "error", _Fault("status", None, status=500)
+        elif roll < self.error + self.throttle:
+            kind, fault = "throttle", _Fault("status", None, status=429, retry_after=1)
+        elif roll < self.error + self.throttle + self.drop:
+            kind, fault = "drop", _Fault("drop", None)
+        else:
+            return None
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return fault
+
+
+@dataclass
 class _Reply:
     status: int
     body: bytes = b""
@@ -74,6 +98,7 @@ class FakeBlip:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._address: tuple[str, int] | None = None
+        self._chaos: _Chaos | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -175,6 +200,18 @@ class FakeBlip:
         with self._lock:
             self._phone_rules[_digits(phone)] = fault
 
+    def chaos(
+        self, *, error: float, throttle: float, drop: float, seed: int = 13, path="/messages"
+    ) -> None:
+        """Misbehave at random on ``path``: answer 500 (``error``) or 429 with Retry-After 1
+        (``throttle``) without processing, or process and then drop the answer (``drop``)."""
+        with self._lock:
+            self._chaos = _Chaos(random.Random(seed), error, throttle, drop, path)
+
+    def chaos_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._chaos.counts) if self._chaos else {}
+
     def add_not_on_whatsapp(self, *phones: str) -> None:
         with self._lock:
             self._not_on_whatsapp.update(_digits(p) for p in phones)
@@ -226,6 +263,8 @@ class FakeBlip:
             if _spend(queued):
                 self._faults.remove(queued)
             return queued
+        if self._chaos is not None and self._chaos.path == path:
+            return self._chaos.draw()
         phone = self._phone_of(body)
         rule = self._phone_rules.get(phone) if phone else None
         if rule is not None and _spend(rule):

@@ -31,6 +31,7 @@ from bots.gateway import (
     get_gateway,
 )
 from bots.gateway.blip import backoff_delay
+from campaigns import metrics
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from campaigns.sending.effects import SentRecord, send_effects_write
 from campaigns.sending.ratelimit import get_limiter
@@ -114,6 +115,7 @@ def recipient_fail(*, recipient: Recipient, code: str, reason: str) -> bool:
     won = Recipient.objects.filter(pk=recipient.pk, status=S.SENDING).update(
         status=S.FAILED, failure_code=code, failure_reason=(reason or code)[:300]
     )
+    metrics.count_failed(code, won)
     return bool(won)
 
 
@@ -212,6 +214,7 @@ def recipients_record_sent(*, campaign: Campaign, sends: list[SentRecord]) -> in
         recipient = record.recipient
         recipient.status, recipient.sent_at = S.SENT, record.sent_at
         recipient.gateway_message_id = record.gateway_id
+    metrics.count_sent(len(won))
     return len(won)
 
 

@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns import metrics
 from campaigns.models import Campaign, CampaignStatus, Recipient
 from campaigns.sending import start_sending
 from campaigns.sending.engine import UNKNOWN_OUTCOME, campaign_finish_if_done
@@ -27,11 +28,15 @@ RESUME_AFTER = dt.timedelta(minutes=2)
 def recipients_fail_stale_claims(*, stale_after: dt.timedelta | None = None) -> int:
     stale_after = stale_after if stale_after is not None else _setting("CLAIM_TIMEOUT")
     cutoff = timezone.now() - stale_after
-    return Recipient.objects.filter(status=Recipient.Status.SENDING, claimed_at__lte=cutoff).update(
+    failed = Recipient.objects.filter(
+        status=Recipient.Status.SENDING, claimed_at__lte=cutoff
+    ).update(
         status=Recipient.Status.FAILED,
         failure_code=UNKNOWN_OUTCOME,
         failure_reason=_("Unknown outcome: the worker sending it stopped before the answer."),
     )
+    metrics.count_failed(UNKNOWN_OUTCOME, failed)
+    return failed
 
 
 def campaigns_resume_stalled(*, resume_after: dt.timedelta | None = None) -> list[int]:
