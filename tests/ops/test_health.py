@@ -24,7 +24,23 @@ def test_readyz_is_ok_with_the_database_and_a_ticking_scheduler(client):
     checks = response.json()["checks"]
     assert checks["database"]["ok"] and checks["scheduler"]["ok"]
     assert checks["scheduler"]["age_seconds"] < 5
+    assert checks["channel_layer"]["ok"]  # a message went through the layer and came back
     assert "broker" not in checks  # eager Celery has none
+
+
+def test_readyz_is_503_when_the_channel_layer_loses_messages(client, monkeypatch):
+    from channels.layers import InMemoryChannelLayer
+
+    SchedulerHeartbeatFactory()
+
+    async def lost(self, channel, message):
+        return None  # accepted, never delivered
+
+    monkeypatch.setattr(InMemoryChannelLayer, "send", lost)
+    monkeypatch.setattr("blipportal.ops.health.CHECK_TIMEOUT_SECONDS", 0.2)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"]["error"] == "TimeoutError"
 
 
 def test_readyz_is_503_when_the_database_fails(client, monkeypatch):
