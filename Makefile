@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format check messages migrations worker beat periodic scheduler \
-        screenshots bench clean
+        screenshots bench clean prod-local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,8 +64,11 @@ scheduler: install ## The scheduler without Celery beat: dispatch due campaigns 
 screenshots: install ## Screenshots of the main pages into screenshots/ (needs chromium)
 	$(BIN)/pytest -m browser tests/browser/test_screenshots.py -p no:randomly $(PYTEST_ARGS)
 
+prod-local: install ## Production process set (Procfile: gunicorn, daphne, worker, beat) on PostgreSQL + Redis
+	$(BIN)/python scripts/prod_local.py
+
 bench: install ## Run every benchmark under bench/ at full size (BENCH_ARGS=--smoke: quick)
 	for f in bench/[!_]*.py; do $(BIN)/python $$f $(BENCH_ARGS) || exit 1; done
 
 clean: ## Remove the virtualenv, the SQLite file and caches
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles .prod-local

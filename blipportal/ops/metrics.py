@@ -125,7 +125,16 @@ class StateCollector:
         )
         with current_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
+            channel = conn.default_channel
             for queue in sorted({q.name for q in current_app.amqp.queues.values()} or {"celery"}):
-                declared = conn.default_channel.queue_declare(queue=queue, passive=True)
-                depth.add_metric([queue], declared.message_count)
+                depth.add_metric([queue], _queue_length(channel, queue))
         yield depth
+
+
+def _queue_length(channel, queue: str) -> int:
+    """Messages waiting in ``queue``: on Redis the lists behind it (one per priority step),
+    which exist only while not empty; elsewhere the broker's own count."""
+    if hasattr(channel, "priority_steps") and hasattr(channel, "_q_for_pri"):
+        client = channel.client
+        return sum(client.llen(channel._q_for_pri(queue, p)) for p in channel.priority_steps)
+    return channel.queue_declare(queue=queue, passive=True).message_count

@@ -110,3 +110,22 @@ def test_a_database_outage_still_answers_the_scrape(client, token, monkeypatch):
     response = client.get("/metrics", **token)
     assert response.status_code == 200
     assert samples(response)[("blipportal_scrape_error", (("source", "database"),))] == 1
+
+
+def test_queue_depth_reads_the_redis_lists_behind_a_queue():
+    from blipportal.ops.metrics import _queue_length
+
+    class Client:
+        lists = {"celery": 3, "celery\x06\x163": 2}
+
+        def llen(self, key):
+            return self.lists.get(key, 0)
+
+    class Channel:
+        priority_steps = [0, 3, 6, 9]
+        client = Client()
+
+        def _q_for_pri(self, queue, pri):
+            return f"{queue}\x06\x16{pri}" if pri else queue
+
+    assert _queue_length(Channel(), "celery") == 5
