@@ -46,7 +46,7 @@ def configure() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="2,000 recipients, 10 s outage")
+    parser.add_argument("--smoke", action="store_true", help="1,000 recipients, 10 s outage")
     parser.add_argument("--recipients", type=int, default=50_000)
     parser.add_argument("--outage", type=float, default=60.0, help="database outage, seconds")
     parser.add_argument("--kill-every", type=float, default=10.0)
@@ -59,7 +59,7 @@ def main() -> None:
 
     if args.smoke:
         config = ChaosConfig(
-            recipients=2000,
+            recipients=1000,
             redis_restart_at=3.0,
             db_outage_at=6.0,
             db_outage=10.0,

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the child steps (create, status) import the project
 PHONE = "+5511977771234"
 TOKEN = "smoke-metrics-token"  # noqa: S105 - a throwaway stack's token
 PGREP = shutil.which("pgrep") or "/usr/bin/pgrep"
