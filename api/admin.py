@@ -101,3 +101,6 @@ class ApiKeyAdmin(ScopedModelAdmin):
             ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
             messages.SUCCESS,
         )
+
+
+from api.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers its admins)

@@ -8,5 +8,7 @@ class ApiConfig(AppConfig):
     verbose_name = _("REST API")
 
     def ready(self) -> None:
-        # tasks: registered in every process so api/jobs.py enqueues them by name.
+        # tasks: registered in every process so api/jobs.py enqueues them by name; receivers:
+        # the lower apps' signals that become webhook events.
         from api import tasks  # noqa: F401
+        from api.webhooks import receivers  # noqa: F401

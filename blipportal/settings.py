@@ -183,6 +183,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.refresh_campaign_results",
         "schedule": env.float("CAMPAIGN_RESULTS_INTERVAL_SECONDS", default=60.0),
     },
+    "api-webhook-retries": {"task": "api.tasks.webhooks_retry_due", "schedule": 30.0},
 }
 
 # No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.

@@ -27,6 +27,7 @@ from campaigns.models import RECIPIENT_RANK, Recipient
 from campaigns.sending.effects import SentRecord, send_effects_write
 from campaigns.sending.engine import UNKNOWN_OUTCOME, message_id_for
 from campaigns.sending.render import components_for
+from campaigns.signals import recipients_status_changed
 
 S = Recipient.Status
 STATUS_OF_EVENT = {
@@ -67,7 +68,7 @@ def recipient_apply_event(*, bot, message_id: str, event: str, reason: str = "")
     for _attempt in range(_ATTEMPTS):
         recipient = (
             Recipient.objects.filter(_by_message_id(message_id), campaign__bot=bot.top_level)
-            .only("pk", "status", "sent_at", "claimed_at", "gateway_message_id")
+            .only("pk", "campaign_id", "status", "sent_at", "claimed_at", "gateway_message_id")
             .first()
         )
         if recipient is None or not _moves(recipient.status, new):
@@ -108,6 +109,10 @@ def _advance(recipient: Recipient, new: str, message_id: str, reason: str) -> bo
             gateway_id=message_id[:100],
             sent_at=fields.get("sent_at") or recipient.sent_at,
             status=_MESSAGE_STATUS[new],
+        )
+    if won:
+        recipients_status_changed(
+            campaign_id=recipient.campaign_id, recipient_ids=[recipient.pk], status=new
         )
     return bool(won)
 
@@ -194,4 +199,8 @@ def recipient_mark_replied(*, bot, contact, at: dt.datetime) -> bool:
                 direction=Message.Direction.OUTBOUND,
                 status__in=[Message.Status.SENT, Message.Status.DELIVERED],
             ).update(status=Message.Status.READ)
+        if won:
+            recipients_status_changed(
+                campaign_id=latest.campaign_id, recipient_ids=[latest.pk], status=S.REPLIED
+            )
     return bool(won)

@@ -37,6 +37,7 @@ from campaigns.sending.effects import SentRecord, send_effects_write
 from campaigns.sending.ratelimit import get_limiter
 from campaigns.sending.render import components_for
 from campaigns.services import campaign_move
+from campaigns.signals import recipients_status_changed
 
 logger = logging.getLogger(__name__)
 _sleep = time.sleep  # a seam: tests skip the backoff without freezing every thread's sleep
@@ -116,6 +117,10 @@ def recipient_fail(*, recipient: Recipient, code: str, reason: str) -> bool:
         status=S.FAILED, failure_code=code, failure_reason=(reason or code)[:300]
     )
     metrics.count_failed(code, won)
+    if won:
+        recipients_status_changed(
+            campaign_id=recipient.campaign_id, recipient_ids=[recipient.pk], status=S.FAILED
+        )
     return bool(won)
 
 
@@ -233,6 +238,9 @@ def _record(campaign: Campaign, sends: list[SentRecord]) -> list[SentRecord]:
         )
     ]
     send_effects_write(campaign=campaign, sends=won)
+    recipients_status_changed(
+        campaign_id=campaign.pk, recipient_ids=[r.recipient.pk for r in won], status=S.SENT
+    )
     return won
 
 

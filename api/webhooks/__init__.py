@@ -1,0 +1,1 @@
+"""Outbound webhooks: events built from the lower apps' signals, signed, delivered at least once."""

@@ -1,0 +1,34 @@
+"""Signals of the lower apps turned into webhook events (they never import the API)."""
+
+import logging
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from api.models import RECIPIENT_STATUS_CHANGED, REPLY_ROUTED
+from api.webhooks.events import events_publish, recipient_items, reply_item, subscriptions_for
+from campaigns.models import Campaign
+from campaigns.signals import recipient_status_changed
+from desk.signals import contact_replied
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(recipient_status_changed, dispatch_uid="api_webhooks_recipient_status")
+def on_recipient_status_changed(sender, *, campaign_id, recipient_ids, status, **kwargs) -> None:
+    bot_id = Campaign.objects.filter(pk=campaign_id).values_list("bot_id", flat=True).first()
+    if bot_id is None or not subscriptions_for(bot_id=bot_id, event_type=RECIPIENT_STATUS_CHANGED):
+        return
+    # A savepoint: whatever fails here must not undo the send that caused the event.
+    with transaction.atomic():
+        _bot_id, items = recipient_items(recipient_ids=recipient_ids)
+        events_publish(bot_id=bot_id, event_type=RECIPIENT_STATUS_CHANGED, items=items)
+
+
+@receiver(contact_replied, dispatch_uid="api_webhooks_reply_routed")
+def on_contact_replied(sender, *, bot, contact, message, at, **kwargs) -> None:
+    top = bot.top_level
+    if not subscriptions_for(bot_id=top.pk, event_type=REPLY_ROUTED):
+        return
+    item = reply_item(bot=top, contact=contact, message=message, at=at)
+    events_publish(bot_id=top.pk, event_type=REPLY_ROUTED, items=[item])
