@@ -13,10 +13,10 @@ class CampaignListFilterForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False)
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     created_by = forms.TypedChoiceField(
         label=_("Created by"), required=False, coerce=int, empty_value=None

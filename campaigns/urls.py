@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from campaigns import views, views_report
+from campaigns import views, views_controls, views_report
 from campaigns.wizard import CampaignWizard
 
 app_name = "campaigns"
@@ -37,5 +37,20 @@ urlpatterns += [
         "campaigns/<int:pk>/recipients/<int:recipient_pk>/conversation/",
         views_report.RecipientConversationView.as_view(),
         name="recipient_conversation",
+    ),
+]
+
+# The operator's controls (issue 11): cancel, reschedule, duplicate.
+urlpatterns += [
+    path("campaigns/<int:pk>/cancel/", views_controls.CampaignCancelView.as_view(), name="cancel"),
+    path(
+        "campaigns/<int:pk>/reschedule/",
+        views_controls.CampaignRescheduleView.as_view(),
+        name="reschedule",
+    ),
+    path(
+        "campaigns/<int:pk>/duplicate/",
+        views_controls.CampaignDuplicateView.as_view(),
+        name="duplicate",
     ),
 ]

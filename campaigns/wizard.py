@@ -18,6 +18,7 @@ from campaigns import selectors
 from campaigns.audience import AudienceParser
 from campaigns.audience_store import AudienceMember
 from campaigns.dispatch import campaign_create
+from campaigns.duplicate import duplicate_source, wizard_initial
 from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
 from campaigns.importing import campaign_create_importing
 from campaigns.models import Campaign
@@ -69,6 +70,25 @@ class CampaignWizard(PortalMixin, SessionWizardView):
     def get_prefix(self, request, *args, **kwargs):
         # One wizard per bot: switching bots never mixes two campaigns' answers.
         return f"campaign_wizard_{self.bot.pk}"
+
+    def get(self, request, *args, **kwargs):
+        """A fresh wizard; with ``?duplicate=<id>``, one prefilled from that campaign."""
+        source = duplicate_source(
+            user=request.user,
+            bot=self.bot,
+            campaign_id=request.GET.get("duplicate"),
+            roles=self.roles,
+        )
+        if source is None:
+            return super().get(request, *args, **kwargs)
+        self.storage.reset()  # what formtools' get() does, then the copied answers
+        self.storage.current_step = self.steps.first
+        self.storage.extra_data = {"duplicate": wizard_initial(source), "duplicate_of": source.pk}
+        return self.render(self.get_form())
+
+    def get_form_initial(self, step):
+        initial = (self.storage.extra_data.get("duplicate") or {}).get(step)
+        return dict(initial) if initial else super().get_form_initial(step)
 
     def get_template_names(self):
         return [f"campaigns/wizard/{self.steps.current}.html"]

@@ -48,6 +48,17 @@ OUTCOME_LABELS = {
     WAITING: _("Still within the 24 h window, no reply yet"),
     NO_REPLY: _("No reply"),
 }
+# For the chart's axis, where the full sentences do not fit; the table beside it has them.
+OUTCOME_SHORT_LABELS = {
+    TO_ATTENDANT: _("Named attendant"),
+    TO_TEAM: _("Desk team"),
+    TO_FLOW: _("Flow block"),
+    REPLIED_ELSEWHERE: _("Ticket already open"),
+    SUPERSEDED: _("Replaced"),
+    EXPIRED: _("Expired unused"),
+    WAITING: _("Window open"),
+    NO_REPLY: _("No reply"),
+}
 DIRECTIVE_OUTCOMES = (TO_ATTENDANT, TO_TEAM, REPLIED_ELSEWHERE, SUPERSEDED, EXPIRED, WAITING)
 FLOW_OUTCOMES = (TO_FLOW, NO_REPLY)
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CampaignResults
 from campaigns.reporting.explain import explain_failure
-from campaigns.reporting.outcomes import OUTCOME_LABELS, outcomes_for
+from campaigns.reporting.outcomes import OUTCOME_LABELS, OUTCOME_SHORT_LABELS, outcomes_for
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -102,7 +102,7 @@ def chart_data(campaign: Campaign, results: CampaignResults) -> dict:
             "series": _("Replies"),
         },
         "outcomes": {
-            "labels": [r["label"] for r in outcomes],
+            "labels": [str(OUTCOME_SHORT_LABELS[r["code"]]) for r in outcomes],
             "values": [r["count"] for r in outcomes],
         },
     }
