@@ -56,8 +56,10 @@ PUBLIC = {
     "healthz",
     "readyz",
     "metrics",
+    "api:schema",  # the REST API's OpenAPI document and its docs page are public
+    "api:docs",
+    "api.errors.not_found",
 }
-PUBLIC_PREFIXES = ("api/",)  # the REST API authenticates by key; its own tests sweep it
 LOGIN_PATHS = ("/login/", "/admin/login/")
 
 
@@ -210,8 +212,6 @@ def sweep(client: Client, theirs: dict, *, user=None) -> list[str]:
     data = attack_data(theirs)
     query = {k: data[k] for k in ("bot", "phone", "attendant", "status")}
     for target in patterns():
-        if any(target.route.startswith(p) for p in PUBLIC_PREFIXES):
-            continue
         for url in urls_of(target, theirs):
             for method in ("get", "post"):
                 if user is not None and "_auth_user_id" not in client.session:
@@ -280,3 +280,30 @@ def test_the_sweep_finds_a_leak_when_there_is_one(client, theirs, ours):
 def test_superusers_are_not_swept_users(theirs):
     # The sweep's attacker must not be a superuser, or it would prove nothing.
     assert not get_user_model().objects.filter(is_superuser=True).exists()
+
+
+def test_an_attendant_reaches_no_operator_page_of_their_own_bot(client):
+    """Attendants work the Desk: campaigns, their progress and reports, and the simulator are
+    for operators — also on the attendant's own bot (issue 13: progress JSON, simulator)."""
+    bot = BotFactory(slug="own-bot", name="Own bot")
+    campaign = CampaignFactory(bot=bot, name="Own campaign")
+    user = UserFactory(username="attendant-only")
+    BotMembershipFactory(user=user, bot=bot, role=BotMembership.Role.ATTENDANT)
+    client.force_login(user)
+    own = {"campaign": campaign, "recipient": RecipientFactory(campaign=campaign), "bot": bot}
+    operator_only = [
+        t for t in patterns() if t.name.startswith(("campaigns:", "campaign_", "desk:simulator"))
+    ]
+    assert len(operator_only) >= 6
+    problems = []
+    for target in operator_only:
+        values = {"pk": [str(campaign.pk)], "bot_slug": [bot.slug], "fmt": ["csv"],
+                  "recipient_pk": [str(own["recipient"].pk)]}  # fmt: skip
+        url = "/" + target.route
+        for match in _PARAM.finditer(target.route):
+            url = url.replace(match.group(0), values[match.group(1) or match.group(2)][0], 1)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"bot": bot.slug, "phone": "+5511999990000"})
+            if response.status_code not in (403, 404, 405):
+                problems.append(f"{method.upper()} {url} → {response.status_code}")
+    assert problems == []
