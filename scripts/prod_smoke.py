@@ -55,6 +55,15 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
 
 
+def purge_queue(url: str) -> None:
+    """Tasks an earlier run left in this Redis db belong to another database: drop them."""
+    from celery import Celery
+
+    app = Celery("prod-smoke-purge", broker=url)
+    app.control.purge()
+    app.close()
+
+
 def wait_ready(base: str, stack: subprocess.Popen, timeout: float = 180.0) -> dict:
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
@@ -139,6 +148,7 @@ def main() -> int:
         DJANGO_SETTINGS_MODULE="blipportal.settings",
     )
     drop_database(env["DATABASE_URL"])
+    purge_queue(env["CELERY_BROKER_URL"])
     log = (state / "stack.log").open("w")
     stack = subprocess.Popen(  # noqa: S603
         [MAKE, "prod-local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
