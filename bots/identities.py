@@ -10,11 +10,13 @@ that already exist twice for one person are folded together by ``bots.merge``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from bots.bulk_sql import update_from_values
 from bots.lime import node_identity
 from bots.merge import contacts_merge_group
 from bots.models import Bot, Contact
@@ -125,3 +127,34 @@ def contact_record_identity(*, contact: Contact, identity: str) -> bool:
     if stored:
         contact.whatsapp_identity = identity
     return bool(stored)
+
+
+def contacts_record_identities(*, pairs: Iterable[tuple[Contact, str]]) -> int:
+    """``contact_record_identity`` for many contacts at once (a chunk of sends): one UPDATE.
+
+    Only when an identity already belongs to another contact of the bot does it fall back to
+    one update per contact, which leaves that one alone. Returns how many were stored.
+    """
+    rows: dict[int, tuple[Contact, str]] = {}
+    for contact, identity in pairs:
+        try:
+            rows[contact.pk] = (contact, node_identity(identity))
+        except ValueError:
+            continue
+    if not rows:
+        return 0
+    table = Contact._meta.db_table
+    try:
+        with transaction.atomic():
+            stored = update_from_values(
+                table=table,
+                rows=[(pk, identity) for pk, (_contact, identity) in rows.items()],
+                set_sql="whatsapp_identity = v.column2",
+                where_sql=f"{table}.whatsapp_identity <> v.column2",
+            )
+    except IntegrityError:
+        return sum(contact_record_identity(contact=c, identity=i) for c, i in rows.values())
+    for pk in stored:
+        contact, identity = rows[pk]
+        contact.whatsapp_identity = identity
+    return len(stored)

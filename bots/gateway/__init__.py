@@ -61,8 +61,12 @@ class Gateway(Protocol):
     def set_context(self, *, bot, contact, target_bot, block) -> None:
         """Make the contact's next message go to ``target_bot`` / ``block`` on the channel."""
 
+    def take_resolved_identities(self) -> list[tuple]:
+        """(contact, WhatsApp identity) pairs looked up and not stored yet (when deferred)."""
 
-def get_gateway(name: str | None = None) -> Gateway:
+
+def get_gateway(name: str | None = None, **options) -> Gateway:
+    """The configured backend; ``options`` go to its constructor (``defer_identities``)."""
     name = name or settings.WHATSAPP_GATEWAY
     try:
         path = BACKENDS[name]
@@ -70,4 +74,4 @@ def get_gateway(name: str | None = None) -> Gateway:
         raise ValueError(
             f"Unknown WHATSAPP_GATEWAY {name!r}: use one of {sorted(BACKENDS)}"
         ) from None
-    return import_string(path)()
+    return import_string(path)(**options)

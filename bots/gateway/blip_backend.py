@@ -21,9 +21,19 @@ class BlipGateway:
     _identities: OrderedDict[tuple[str, str, str], str] = OrderedDict()
     _lock = threading.Lock()
 
-    def __init__(self, base_url: str | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        *,
+        defer_identities: bool = False,
+    ) -> None:
+        """``defer_identities``: keep the identities looked up instead of writing each to its
+        contact, for the caller to store in bulk (``take_resolved_identities``). The sending
+        engine asks for it: its sends run on threads that must not touch the database."""
         self.base_url = base_url or settings.BLIP_API_URL
         self.timeout = timeout or getattr(settings, "BLIP_TIMEOUT_SECONDS", 10.0)
+        self._resolved: dict[int, tuple] | None = {} if defer_identities else None
 
     @classmethod
     def reset_caches(cls) -> None:
@@ -60,15 +70,30 @@ class BlipGateway:
         with self._lock:
             identity = self._identities.get(cache_key)
         if identity is not None:
-            contact_record_identity(contact=contact, identity=identity)
+            self._keep(contact, identity)
             return identity
         identity = self.client(bot).resolve_identity(contact.phone)
-        contact_record_identity(contact=contact, identity=identity)
+        self._keep(contact, identity)
         with self._lock:
             self._identities[cache_key] = identity
             while len(self._identities) > _IDENTITY_CACHE_SIZE:
                 self._identities.popitem(last=False)
         return identity
+
+    def _keep(self, contact, identity: str) -> None:
+        if self._resolved is None:
+            contact_record_identity(contact=contact, identity=identity)
+            return
+        with self._lock:
+            self._resolved[contact.pk] = (contact, identity)
+
+    def take_resolved_identities(self) -> list[tuple]:
+        """The (contact, identity) pairs looked up since the last call, when deferred."""
+        if self._resolved is None:
+            return []
+        with self._lock:
+            pairs, self._resolved = list(self._resolved.values()), {}
+        return pairs
 
     def send_template(self, *, bot, contact, message_id, template_name, language, components):
         self.client(bot).send_template(

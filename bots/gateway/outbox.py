@@ -9,6 +9,12 @@ from bots.models import Message
 class OutboxGateway:
     name = "outbox"
 
+    def __init__(self, **options) -> None:
+        """Options of other backends (``defer_identities``) mean nothing here."""
+
+    def take_resolved_identities(self) -> list[tuple]:
+        return []  # no identity lookups: the outbox addresses contacts by phone
+
     def send_template(self, *, bot, contact, message_id, template_name, language, components):
         return f"outbox:{message_id}"
 

@@ -1,4 +1,4 @@
-"""The sending engine: fan-out, per-recipient claims, retries and statuses (issue #4).
+"""The sending engine: fan-out, chunked claims, concurrent sends, retries and statuses.
 
 ``start_sending`` fans a campaign already in Sending out to the workers in batches of ids;
 ``campaigns.sending.engine`` sends them, ``scheduling`` dispatches due campaigns and

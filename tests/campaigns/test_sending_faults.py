@@ -7,7 +7,7 @@ import pytest
 
 from bots.gateway.blip_backend import BlipGateway
 from campaigns.models import Campaign, Recipient
-from campaigns.sending import engine
+from campaigns.sending import engine, transmit
 from tests.campaigns.factories import bulk_campaign_with_recipients
 from tests.fakeblip import FakeBlip
 
@@ -19,7 +19,7 @@ S = Recipient.Status
 def fake(settings, monkeypatch):
     BlipGateway.reset_caches()
     sleeps = []
-    monkeypatch.setattr(engine, "_sleep", sleeps.append)
+    monkeypatch.setattr(transmit, "_sleep", sleeps.append)
     with FakeBlip() as server:
         settings.WHATSAPP_GATEWAY = "blip"
         settings.BLIP_API_URL = server.url

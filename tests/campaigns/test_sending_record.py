@@ -1,4 +1,4 @@
-"""R17 with the record step buffered: flushes every SENDING_RECORD_FLUSH sends, all or nothing."""
+"""R17 with chunked claims and records: SENDING_CHUNK_SIZE recipients at a time, all or nothing."""
 
 import datetime as dt
 
@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bots.models import ContactState, Message
 from campaigns.models import Campaign, Recipient
-from campaigns.sending import engine
+from campaigns.sending import engine, transmit
 from campaigns.sending.recovery import recipients_fail_stale_claims
 from tests.campaigns.factories import bulk_campaign_with_recipients
 
@@ -46,7 +46,7 @@ def fail_on_second_call(monkeypatch, manager):
 def test_R17_a_failed_flush_leaves_its_recipients_sending_without_messages(
     settings, monkeypatch, where
 ):
-    settings.SENDING_RECORD_FLUSH = 2
+    settings.SENDING_CHUNK_SIZE = 2
     campaign, ids = campaign_of(5)
     model = Message if where == "message" else ContactState
     fail_on_second_call(monkeypatch, model.objects)
@@ -63,25 +63,27 @@ def test_R17_a_failed_flush_leaves_its_recipients_sending_without_messages(
     assert set(failed.values_list("status", "failure_code")) == {(S.FAILED, engine.UNKNOWN_OUTCOME)}
 
 
-def test_R17_an_unexpected_error_still_records_what_was_sent(monkeypatch):
-    campaign, ids = campaign_of(4)
-    real, calls = engine._deliver, []
+def test_R17_an_unexpected_error_still_records_what_its_chunk_sent(settings, monkeypatch):
+    settings.SENDING_CHUNK_SIZE = 2
+    campaign, ids = campaign_of(6)
+    real = transmit.deliver
 
     def deliver(recipient, gateway, components):
-        calls.append(recipient.pk)
-        if len(calls) == 3:
+        if recipient.pk == ids[2]:
             raise RuntimeError("worker bug")
         return real(recipient, gateway, components)
 
-    monkeypatch.setattr(engine, "_deliver", deliver)
+    monkeypatch.setattr(transmit, "deliver", deliver)
     with pytest.raises(RuntimeError):
         engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
-    assert statuses(ids) == [S.SENT, S.SENT, S.SENDING, S.PENDING]
-    assert logged(ids) == set(ids[:2])
+    # The chunk's other send is recorded; the broken one stays Sending for recovery; the batch
+    # stops there, so the next chunk is never claimed.
+    assert statuses(ids) == [S.SENT, S.SENT, S.SENDING, S.SENT, S.PENDING, S.PENDING]
+    assert logged(ids) == {ids[0], ids[1], ids[3]}
 
 
-def test_R17_flushes_every_n_sends_and_at_the_end(settings):
-    settings.SENDING_RECORD_FLUSH = 3
+def test_R17_records_every_chunk_and_the_last_one(settings):
+    settings.SENDING_CHUNK_SIZE = 3
     campaign, ids = campaign_of(7)
     with CaptureQueriesContext(connection) as queries:
         assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 7
@@ -93,14 +95,18 @@ def test_R17_flushes_every_n_sends_and_at_the_end(settings):
     assert campaign.status == Campaign.Status.SENT
 
 
-def test_per_recipient_queries_are_only_the_two_compare_and_sets(settings):
-    """The campaign and everything it points to are read once per batch, not per recipient."""
-    settings.SENDING_RECORD_FLUSH = 1000
+def test_queries_are_per_chunk_not_per_recipient(settings):
+    """Claim, load, record and routing are a few statements per chunk, whatever its size."""
+    settings.SENDING_CHUNK_SIZE = 1000
 
-    def count(n: int) -> int:
+    def count(n: int) -> list[str]:
         campaign, ids = campaign_of(n)
         with CaptureQueriesContext(connection) as queries:
             engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
-        return len(queries)
+        assert set(statuses(ids)) == {S.SENT}
+        return [q["sql"] for q in queries]
 
-    assert count(12) - count(2) == 10 * 2  # the claim and the Sending → Sent update
+    small, large = count(2), count(40)
+    assert len(large) == len(small)
+    claims = [q for q in large if q.replace('"', "").startswith("UPDATE campaigns_recipient")]
+    assert len(claims) == 2  # one claim, one record of the sends

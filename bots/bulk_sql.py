@@ -1,0 +1,59 @@
+"""Set-based writes the ORM cannot express: one UPDATE for many rows, saying which rows won.
+
+Both run unchanged on PostgreSQL and SQLite (3.35+): ``UPDATE … FROM (VALUES …)`` reads each
+row's own values (VALUES columns are ``column1``, ``column2``… on both), and ``RETURNING id``
+tells which rows the compare-and-set in ``where`` let through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import connection
+
+
+def ids_clause(column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """``column = ANY(%s)`` on PostgreSQL (one parameter whatever the count), ``IN`` elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def update_returning(*, table: str, set_sql: str, where_sql: str, params: list) -> list[int]:
+    """``UPDATE table SET … WHERE … RETURNING id``: the ids of the rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING id",  # noqa: S608
+            [_adapt(value) for value in params],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def update_from_values(
+    *, table: str, rows: Sequence[tuple], set_sql: str, where_sql: str = "TRUE"
+) -> list[int]:
+    """One UPDATE giving each row its own values; the ids of the rows it changed.
+
+    ``rows`` are tuples whose first item is the row's id (``v.column1``); ``set_sql`` and
+    ``where_sql`` read the others as ``v.column2``… and the table by its name.
+    """
+    if not rows:
+        return []
+    width = len(rows[0])
+    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+    params = [_adapt(value) for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {set_sql} FROM (VALUES {values}) AS v "  # noqa: S608
+            f"WHERE {table}.id = v.column1 AND ({where_sql}) RETURNING id",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _adapt(value):
+    # Raw SQL skips the ORM's value preparation; datetimes are the one type that needs it.
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value

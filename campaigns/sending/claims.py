@@ -1,0 +1,128 @@
+"""Claiming a chunk of recipients and recording what happened to it: a statement or two each.
+
+A claim is one compare-and-set UPDATE over the chunk (Pending → Sending, ``RETURNING`` the rows
+it won), so two workers or a redelivered task can never both hold a recipient (R17). The record
+is one transaction: one UPDATE moves the accepted sends to Sent, one moves the failures to
+Failed, then the channel log and the reply routing are written in bulk (``send_effects_write``).
+A worker dying between the two leaves at most its one chunk Sending, which recovery settles as
+"unknown outcome" (a delivery event later corrects it).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from bots.bulk_sql import ids_clause, update_from_values, update_returning
+from bots.identities import contacts_record_identities
+from campaigns import metrics
+from campaigns.models import Campaign, Recipient
+from campaigns.sending.codes import UNKNOWN_OUTCOME
+from campaigns.sending.effects import SentRecord, send_effects_write
+from campaigns.signals import recipients_status_changed
+
+S = Recipient.Status
+_TABLE = Recipient._meta.db_table
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A claimed recipient that could not be sent: its stable code and the reason shown."""
+
+    recipient: Recipient
+    code: str
+    reason: str
+
+
+def recipients_claim(*, campaign: Campaign, ids: Sequence[int]) -> list[Recipient]:
+    """Pending → Sending for those of ``ids`` still Pending, in one statement; the ones won,
+    with their contacts, in id order."""
+    if not ids:
+        return []
+    where, params = ids_clause("id", ids)
+    won = update_returning(
+        table=_TABLE,
+        set_sql="status = %s, claimed_at = %s, attempts = attempts + 1",
+        where_sql=f"{where} AND campaign_id = %s AND status = %s",
+        params=[S.SENDING, timezone.now(), *params, campaign.pk, S.PENDING],
+    )
+    if not won:
+        return []
+    claimed = list(Recipient.objects.filter(pk__in=won).select_related("contact").order_by("pk"))
+    for recipient in claimed:
+        recipient.campaign = campaign  # loaded once per batch with everything it points to
+    return claimed
+
+
+def recipients_record(
+    *,
+    campaign: Campaign,
+    outcomes: Sequence[SentRecord | Failure],
+    identities: Sequence[tuple] = (),
+) -> int:
+    """Record a chunk's outcomes at once; returns how many moved to Sent.
+
+    One transaction: a recipient is never Sent without its message row, and a failure leaves
+    the whole chunk Sending for recovery. Tried twice, because a send of another campaign to
+    the same contact racing on the one-current-directive index (or a deadlock) aborts the first.
+    ``identities``: (contact, WhatsApp identity) pairs the sends looked up, kept on the contacts
+    in the same commit (R18; one that belongs to another contact is left, never fails it).
+    """
+    sent = [o for o in outcomes if isinstance(o, SentRecord)]
+    failed = [o for o in outcomes if isinstance(o, Failure)]
+    if not outcomes and not identities:
+        return 0
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                won = _record_sent(campaign, sent)
+                _record_failed(campaign, failed)
+                contacts_record_identities(pairs=identities)
+            break
+        except (IntegrityError, OperationalError):
+            if attempt:
+                raise
+    for record in won:
+        recipient = record.recipient
+        recipient.status, recipient.sent_at = S.SENT, record.sent_at
+        recipient.gateway_message_id = record.gateway_id
+    metrics.count_sent(len(won))
+    for code, count in Counter(f.code for f in failed if f.recipient.status == S.FAILED).items():
+        metrics.count_failed(code, count)
+    return len(won)
+
+
+def _record_sent(campaign: Campaign, sent: list[SentRecord]) -> list[SentRecord]:
+    # A recovery that meanwhile called a send "unknown outcome" is corrected: it was sent. A
+    # delivery event that recorded it first has moved it on, so this leaves it alone.
+    ids = update_from_values(
+        table=_TABLE,
+        rows=[(r.recipient.pk, r.sent_at, r.gateway_id[:100]) for r in sent],
+        set_sql="status = 'sent', sent_at = v.column2, gateway_message_id = v.column3, "
+        "failure_code = '', failure_reason = ''",
+        where_sql=f"{_TABLE}.status = 'sending' OR ({_TABLE}.status = 'failed' "
+        f"AND {_TABLE}.failure_code = '{UNKNOWN_OUTCOME}')",
+    )
+    moved = set(ids)
+    won = [r for r in sent if r.recipient.pk in moved]
+    send_effects_write(campaign=campaign, sends=won)
+    recipients_status_changed(campaign_id=campaign.pk, recipient_ids=ids, status=S.SENT)
+    return won
+
+
+def _record_failed(campaign: Campaign, failed: list[Failure]) -> None:
+    ids = update_from_values(
+        table=_TABLE,
+        rows=[(f.recipient.pk, f.code, (f.reason or f.code)[:300]) for f in failed],
+        set_sql="status = 'failed', failure_code = v.column2, failure_reason = v.column3",
+        where_sql=f"{_TABLE}.status = 'sending'",
+    )
+    moved = set(ids)
+    for failure in failed:
+        if failure.recipient.pk in moved:
+            failure.recipient.status = S.FAILED
+    recipients_status_changed(campaign_id=campaign.pk, recipient_ids=ids, status=S.FAILED)

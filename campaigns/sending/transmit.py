@@ -1,0 +1,129 @@
+"""Sending the claimed recipients of a chunk, several at a time: HTTP only, no database.
+
+Each send runs on a thread of the worker's pool: the checks that need no query (opted out,
+parameters), the reply context, the rate limit and the template itself, with transient failures
+retried. What comes back is a ``SentRecord`` or a ``Failure`` for the record step; the threads
+never touch the database (each would open a connection of its own).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bots.gateway import (
+    GatewayError,
+    PermanentGatewayError,
+    TransientGatewayError,
+    UnknownOutcomeError,
+)
+from bots.gateway.blip import backoff_delay
+from campaigns.models import Recipient
+from campaigns.sending.claims import Failure
+from campaigns.sending.codes import (
+    GATEWAY_PERMANENT,
+    GATEWAY_TRANSIENT,
+    INVALID_PARAMETERS,
+    OPTED_OUT,
+    UNKNOWN_OUTCOME,
+)
+from campaigns.sending.effects import SentRecord
+from campaigns.sending.ratelimit import get_limiter
+from campaigns.sending.render import components_for
+
+SEND_ATTEMPTS = 5
+_sleep = time.sleep  # a seam: tests skip the backoff without freezing every thread's sleep
+
+
+class ChunkError(Exception):
+    """A send raised something unexpected; the chunk's other outcomes are in ``outcomes``."""
+
+    def __init__(self, outcomes: list, error: BaseException) -> None:
+        super().__init__(repr(error))
+        self.outcomes, self.error = outcomes, error
+
+
+def message_id_for(recipient: Recipient) -> str:
+    """Our id of the recipient's message: delivery events carry it back to the recipient."""
+    return f"c{recipient.campaign_id}r{recipient.pk}"
+
+
+def transmit(
+    *, pool: ThreadPoolExecutor, recipients: Sequence[Recipient], gateway
+) -> list[SentRecord | Failure]:
+    """Send every claimed recipient on the pool; their outcomes, in order.
+
+    A send that raises something unexpected (a bug) has no outcome: ``ChunkError`` carries
+    the others', so the caller records them before giving up; that recipient stays Sending.
+    """
+    futures = [pool.submit(send_one, recipient=r, gateway=gateway) for r in recipients]
+    outcomes, error = [], None
+    for future in futures:
+        try:
+            outcomes.append(future.result())
+        except Exception as exc:
+            error = error or exc
+    if error is not None:
+        raise ChunkError(outcomes, error)
+    return outcomes
+
+
+def send_one(*, recipient: Recipient, gateway) -> SentRecord | Failure:
+    """Send one claimed recipient: what to record for it."""
+    campaign = recipient.campaign
+    if recipient.contact.opted_out:
+        return Failure(recipient, OPTED_OUT, _("The contact opted out."))
+    try:
+        components = components_for(campaign.template, recipient.parameters or {})
+    except ValueError as exc:
+        return Failure(recipient, INVALID_PARAMETERS, str(exc))
+    try:
+        gateway_id = deliver(recipient, gateway, components)
+    except UnknownOutcomeError as exc:
+        reason = _("Unknown outcome: %(detail)s") % {"detail": exc.reason}
+        return Failure(recipient, UNKNOWN_OUTCOME, reason)
+    except TransientGatewayError as exc:
+        return Failure(recipient, GATEWAY_TRANSIENT, exc.reason)
+    except GatewayError as exc:
+        return Failure(recipient, GATEWAY_PERMANENT, exc.reason)
+    except ValueError as exc:  # the gateway refused our input before sending anything
+        return Failure(recipient, INVALID_PARAMETERS, str(exc))
+    return SentRecord(recipient, gateway_id, components, timezone.now())
+
+
+def deliver(recipient: Recipient, gateway, components: list[dict]) -> str:
+    """Set the reply context, then send; transient failures are retried with jittered backoff.
+
+    The context goes first so that a contact answering at once already lands where the campaign
+    says; setting it is idempotent, so a retry may set it again.
+    """
+    campaign = recipient.campaign
+    bot, attempts = campaign.bot, getattr(settings, "SENDING_ATTEMPTS", SEND_ATTEMPTS)
+    limiter = get_limiter()
+    for attempt in range(attempts):
+        try:
+            gateway.set_context(
+                bot=bot,
+                contact=recipient.contact,
+                target_bot=campaign.routing_bot,
+                block=campaign.flow_block,
+            )
+            limiter.acquire(f"bot-{bot.pk}", bot.rate_limit_per_second)
+            return gateway.send_template(
+                bot=bot,
+                contact=recipient.contact,
+                message_id=message_id_for(recipient),
+                template_name=campaign.template.name,
+                language=campaign.template.language,
+                components=components,
+            )
+        except TransientGatewayError as exc:
+            if attempt + 1 >= attempts:
+                raise
+            _sleep(max(exc.retry_after or 0.0, backoff_delay(attempt, base=0.2, cap=10.0)))
+    raise PermanentGatewayError("no attempt made")  # attempts < 1: a configuration error

@@ -1,0 +1,105 @@
+"""The engine's chunks: sends in flight together, kept-alive connections, bulk identities."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bots.gateway.blip_backend import BlipGateway
+from bots.identities import contacts_record_identities
+from campaigns.models import Campaign, Recipient
+from campaigns.sending import engine
+from tests.bots.factories import ContactFactory
+from tests.campaigns.factories import bulk_campaign_with_recipients
+from tests.fakeblip import FakeBlip
+
+pytestmark = pytest.mark.django_db
+S = Recipient.Status
+
+
+@pytest.fixture
+def fake(settings):
+    BlipGateway.reset_caches()
+    with FakeBlip() as server:
+        settings.WHATSAPP_GATEWAY = "blip"
+        settings.BLIP_API_URL = server.url
+        yield server
+    BlipGateway.reset_caches()
+
+
+def sending_campaign(n: int) -> tuple[Campaign, list[int]]:
+    campaign = bulk_campaign_with_recipients(n, status=Campaign.Status.SENDING)
+    return campaign, list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
+
+
+class MeetingGateway:
+    """Each send waits until ``parties`` sends are in flight at once (or times out)."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.threads: set[str] = set()
+
+    def set_context(self, **kwargs) -> None:
+        return None
+
+    def send_template(self, *, message_id, **kwargs) -> str:
+        self.threads.add(threading.current_thread().name)
+        self.barrier.wait()  # BrokenBarrierError unless enough sends run side by side
+        return f"meet:{message_id}"
+
+    def take_resolved_identities(self) -> list:
+        return []
+
+
+def test_sends_of_a_chunk_are_in_flight_together(settings, monkeypatch):
+    settings.SENDING_CHUNK_SIZE = 8
+    settings.SENDING_CONCURRENCY = 4
+    gateway = MeetingGateway(parties=4)
+    monkeypatch.setattr(engine, "get_gateway", lambda **options: gateway)
+    campaign, ids = sending_campaign(8)
+    assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 8
+    assert len(gateway.threads) == 4
+    assert set(campaign.recipients.values_list("status", flat=True)) == {S.SENT}
+
+
+def test_connections_are_kept_alive_across_sends_and_chunks(settings, fake):
+    settings.SENDING_CHUNK_SIZE = 10
+    settings.SENDING_CONCURRENCY = 3
+    campaign, ids = sending_campaign(30)
+    assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 30
+    assert len(fake.sent_message_ids()) == 30
+    # 90 requests (lookup, context, message per recipient) over at most one connection per
+    # send in flight.
+    assert fake.connections_opened <= 3
+
+
+def test_R18_identities_looked_up_by_a_chunk_are_stored_in_one_statement(settings, fake):
+    settings.SENDING_CHUNK_SIZE = 20
+    campaign, ids = sending_campaign(12)
+    with CaptureQueriesContext(connection) as queries:
+        engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
+    stores = [q for q in queries if q["sql"].replace('"', "").startswith("UPDATE bots_contact")]
+    assert len(stores) == 1
+    for recipient in campaign.recipients.select_related("contact"):
+        contact = recipient.contact
+        assert contact.whatsapp_identity == contact.phone[1:] + "@wa.gw.msging.net"
+
+
+def test_R18_an_identity_held_by_another_contact_is_left_and_the_others_stored():
+    first, second = ContactFactory(), ContactFactory()
+    holder = ContactFactory(bot=second.bot, whatsapp_identity="5511900000002@wa.gw.msging.net")
+    stored = contacts_record_identities(
+        pairs=[
+            (first, "5511900000001@wa.gw.msging.net"),
+            (second, "5511900000002@wa.gw.msging.net"),
+            (second, "not an identity"),  # refused, like contact_record_identity does
+        ]
+    )
+    assert stored == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.whatsapp_identity == "5511900000001@wa.gw.msging.net"
+    assert second.whatsapp_identity == ""
+    holder.refresh_from_db()
+    assert holder.whatsapp_identity == "5511900000002@wa.gw.msging.net"
