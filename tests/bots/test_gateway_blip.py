@@ -6,19 +6,13 @@ from bots.gateway import PermanentGatewayError, get_gateway
 from bots.gateway.blip_backend import BlipGateway
 from bots.gateway.outbox import OutboxGateway
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory, SubBotFactory
-from tests.fakeblip import FakeBlip
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fake(settings):
-    BlipGateway.reset_caches()
-    with FakeBlip() as server:
-        settings.WHATSAPP_GATEWAY = "blip"
-        settings.BLIP_API_URL = server.url
-        yield server
-    BlipGateway.reset_caches()
+def fake(fake_blip):
+    return fake_blip
 
 
 def test_get_gateway_chooses_the_backend_from_settings(settings):

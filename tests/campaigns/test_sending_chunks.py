@@ -6,26 +6,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bots.gateway.blip_backend import BlipGateway
 from bots.identities import contacts_record_identities
 from campaigns.models import Campaign, Recipient
 from campaigns.sending import engine
 from tests.bots.factories import ContactFactory
 from tests.campaigns.factories import bulk_campaign_with_recipients
-from tests.fakeblip import FakeBlip
 
 pytestmark = pytest.mark.django_db
 S = Recipient.Status
 
 
 @pytest.fixture
-def fake(settings):
-    BlipGateway.reset_caches()
-    with FakeBlip() as server:
-        settings.WHATSAPP_GATEWAY = "blip"
-        settings.BLIP_API_URL = server.url
-        yield server
-    BlipGateway.reset_caches()
+def fake(fake_blip):
+    return fake_blip
 
 
 def sending_campaign(n: int) -> tuple[Campaign, list[int]]:
