@@ -1,8 +1,10 @@
 """Django REST Framework and drf-spectacular settings, imported by blipportal/settings.py.
 
 Kept here, beside the API they configure, so the project settings only gain one import line.
-Plain values only: this module is read before the apps are loaded.
+Plain values (and lazy translations) only: this module is read before the apps are loaded.
 """
+
+from django.utils.translation import gettext_lazy as _
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.KeyAuthentication"],
@@ -20,7 +22,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "blipportal API",
-    "DESCRIPTION": (
+    "DESCRIPTION": _(
         "Send WhatsApp active messages with reply routing (flow block, Desk team or one "
         "attendant) from your own systems. Authenticate with `Authorization: Key <key>` (keys "
         "are created per bot in the admin). Every POST accepts an `Idempotency-Key` header: a "

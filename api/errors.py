@@ -8,6 +8,7 @@ API's own (api_key_invalid, rate_limited…). ``message`` follows Accept-Languag
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -117,6 +118,7 @@ def exception_handler(exc, context):
 HTTP_422 = status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
+@csrf_exempt  # key-authenticated API: no cookie, so no CSRF token either
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """Any other address under /api/v1/: JSON like every other API error."""
     message = _("No such API endpoint: see /api/v1/docs.")

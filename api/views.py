@@ -17,6 +17,9 @@ CAMPAIGN_NOT_CANCELABLE = "campaign_not_cancelable"
 ERRORS = {
     400: OpenApiResponse(s.ErrorOut, description=_("Malformed request.")),
     401: OpenApiResponse(s.ErrorOut, description=_("Missing, invalid or revoked API key.")),
+    404: OpenApiResponse(
+        s.ErrorOut, description=_("Not found: an unknown id, a page past the end.")
+    ),
     429: OpenApiResponse(s.ErrorOut, description=_("Rate limit reached: see Retry-After.")),
 }
 SEND_ERRORS = {
@@ -178,7 +181,7 @@ class CampaignsView(generics.ListAPIView):
 class CampaignView(APIView):
     @extend_schema(
         summary=_("A campaign with its counts"),
-        responses={200: s.CampaignDetailOut, 404: OpenApiResponse(s.ErrorOut), **ERRORS},
+        responses={200: s.CampaignDetailOut, **ERRORS},
     )
     def get(self, request, pk: int):
         return Response(campaign_detail(selectors.campaign_get(key=request.auth, pk=pk)))
@@ -191,7 +194,6 @@ class CampaignCancelView(APIView):
         parameters=[idempotency.PARAMETER],
         responses={
             200: s.CampaignDetailOut,
-            404: OpenApiResponse(s.ErrorOut),
             409: OpenApiResponse(s.ErrorOut, description=_("Not scheduled (any more).")),
             **ERRORS,
         },
@@ -221,7 +223,7 @@ class RecipientsView(generics.ListAPIView):
             _query("status", _("Only this status."), Recipient.Status.values),
             _query("phone", _("Only this phone (E.164).")),
         ],
-        responses={200: s.RecipientOut(many=True), 404: OpenApiResponse(s.ErrorOut), **ERRORS},
+        responses={200: s.RecipientOut(many=True), **ERRORS},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -236,7 +238,15 @@ class RecipientsView(generics.ListAPIView):
 
 
 def _param(request, name: str) -> str:
-    return (request.query_params.get(name) or "").strip()
+    value = (request.query_params.get(name) or "").strip()
+    if "\x00" in value:  # no database stores it; PostgreSQL refuses the query outright
+        raise ApiError(
+            _("The filter %(name)s has a null character.") % {"name": name},
+            code="invalid_filter",
+            field=name,
+            status_code=400,
+        )
+    return value
 
 
 def _choice(request, name: str, choices) -> str:

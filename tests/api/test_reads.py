@@ -118,3 +118,9 @@ def test_campaign_list_filters_by_status(api):
 def test_unknown_api_address_is_a_json_404(api):
     response = client_for(api.key).get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_a_null_character_in_a_filter_is_a_400_not_a_crash(api):
+    response = client_for(api.key).get("/api/v1/attendants", {"bot": "vendas\x00"})
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["field"]) == ("invalid_filter", "bot")
