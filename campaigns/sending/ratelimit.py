@@ -8,11 +8,14 @@ Both reserve a token and return how long the caller must wait for it, so nobody 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 # Token bucket holding one second of budget; the reservation may drive it negative, and the
 # caller sleeps until its token exists. Redis' own clock keeps hosts with skewed clocks fair.
@@ -60,15 +63,29 @@ class InProcessLimiter:
 
 
 class RedisLimiter(InProcessLimiter):
+    """The shared bucket in Redis; while Redis is unreachable, this process' own bucket.
+
+    A send is claimed before its token is taken: raising here would leave the recipient claimed
+    and never sent, settled later as "unknown outcome" though nothing left (the chaos run showed
+    it when Redis restarted). Falling back to the local bucket keeps each process under the rate
+    meanwhile; together they may exceed it for the outage, which the gateway's 429 handling
+    absorbs.
+    """
+
     def __init__(self, url: str, sleep: Callable[[float], None] = time.sleep) -> None:
         import redis
 
         super().__init__(sleep=sleep)
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
         self._script = self._redis.register_script(_LUA)
+        self._unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
     def reserve(self, key: str, rate: float) -> float:
-        return float(self._script(keys=[f"blipportal:rate:{key}"], args=[rate]))
+        try:
+            return float(self._script(keys=[f"blipportal:rate:{key}"], args=[rate]))
+        except self._unreachable as exc:
+            logger.warning("rate limit: Redis unreachable (%s), using this process' bucket", exc)
+            return super().reserve(key, rate)
 
 
 @functools.cache

@@ -63,3 +63,14 @@ def test_redis_bucket_is_shared_by_every_limiter_on_the_same_key(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = url
     assert type(ratelimit.get_limiter()) is ratelimit.RedisLimiter
+
+
+def test_an_unreachable_redis_falls_back_to_the_process_bucket_instead_of_failing():
+    """Chaos finding: a Redis restart raised in the middle of a claimed send, leaving the
+    recipient claimed and never sent. Nothing listens on port 1: the local bucket answers."""
+    clock = Clock()
+    limiter = ratelimit.RedisLimiter("redis://127.0.0.1:1/0", sleep=clock.sleep)
+    limiter._clock = clock
+    waits = [limiter.acquire("bot-1", 2) for _ in range(3)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] == pytest.approx(0.5)  # still spaced at 2/s, by this process
