@@ -62,7 +62,7 @@ scheduler: install ## The scheduler without Celery beat: dispatch due campaigns 
 	$(BIN)/python manage.py send_scheduled_campaigns --loop 30
 
 screenshots: install ## Screenshots of the main pages into screenshots/ (needs chromium)
-	$(BIN)/pytest -m browser tests/browser/test_screenshots.py -p no:randomly $(PYTEST_ARGS)
+	$(BIN)/pytest -m browser tests/browser -p no:randomly -q $(PYTEST_ARGS)
 
 prod-local: install ## Production process set (Procfile: gunicorn, daphne, worker, beat) on PostgreSQL + Redis
 	$(BIN)/python scripts/prod_local.py

@@ -11,5 +11,5 @@ class CampaignsConfig(AppConfig):
         # receivers: the Desk's contact_replied; sending.receivers: delivery events; tasks:
         # registered in every process (web, commands, workers), so that campaigns/jobs.py can
         # enqueue them by name without the services importing the task module.
-        from campaigns import contact_merge, receivers, tasks  # noqa: F401
+        from campaigns import contact_merge, desk_panel, receivers, tasks  # noqa: F401
         from campaigns.sending import receivers as sending_receivers  # noqa: F401

@@ -1,18 +1,18 @@
 from django.urls import path
 
-from desk import views, views_simulator
+from desk import views, views_simulator, views_workspace
 
 app_name = "desk"
 
 ticket = "<slug:bot_slug>/tickets/<int:pk>/"
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("queue/", views.HomeFragmentView.as_view(), name="home_fragment"),
+    path("", views_workspace.HomeView.as_view(), name="home"),
+    path("queue/", views_workspace.HomeFragmentView.as_view(), name="home_fragment"),
     path("status/", views.StatusView.as_view(), name="status"),
     path("attend/", views.AttendNextView.as_view(), name="attend_next"),
     path("supervisor/", views.SupervisorView.as_view(), name="supervisor"),
     path("supervisor/board/", views.SupervisorFragmentView.as_view(), name="supervisor_board"),
-    path(ticket, views.TicketView.as_view(), name="ticket"),
+    path(ticket, views_workspace.TicketView.as_view(), name="ticket"),
     path(f"{ticket}messages/", views.TicketMessagesView.as_view(), name="ticket_messages"),
     path(f"{ticket}reply/", views.TicketReplyView.as_view(), name="ticket_reply"),
     path(f"{ticket}transfer/", views.TicketTransferView.as_view(), name="ticket_transfer"),

@@ -1,4 +1,7 @@
-"""The Desk pages: the attendant's home, a ticket's conversation and the supervisor's view."""
+"""The Desk's actions (status, attend, reply, transfer, close) and the supervisor's view.
+
+The attendant's workspace pages (home, ticket) are ``desk.views_workspace``.
+"""
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +16,7 @@ from bots.access import has_role
 from bots.errors import error_codes
 from bots.portal import CAMPAIGN_ROLES, PortalMixin
 from desk import selectors, services
-from desk.live.urls import attendant_socket_path, supervisor_socket_path
+from desk.live.urls import supervisor_socket_path
 from desk.models import Attendant, TicketStatus
 
 
@@ -57,50 +60,6 @@ class DeskMixin(PortalMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(desk_nav_context(self.request, self.bot, self.desk_page))
-        return context
-
-
-class HomeView(DeskMixin, TemplateView):
-    """The attendant's Desk: status, Attend a new customer, open tickets."""
-
-    template_name = "desk/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        attendant = self.chosen_attendant()
-        context.update(
-            title=_("Desk"),
-            attendant=attendant,
-            my_attendants=self.my_attendants(),
-            statuses=Attendant.Status.choices,
-            desk_socket=attendant
-            and attendant_socket_path(bot_slug=self.bot.slug, attendant_id=attendant.pk),
-        )
-        context.update(_queue_context(attendant))
-        return context
-
-
-def _queue_context(attendant: Attendant | None) -> dict:
-    if attendant is None:
-        return {}
-    counts = selectors.waiting_counts_for(attendant=attendant)
-    tickets = list(selectors.open_tickets_of(attendant=attendant))
-    return {
-        "tickets": tickets,
-        "waiting_directed": counts["directed"],
-        "waiting_teams": counts["teams"],
-        "slots_free": max(attendant.slots - len(tickets), 0),
-    }
-
-
-class HomeFragmentView(DeskMixin, TemplateView):
-    """The refreshing part of the home page (polled)."""
-
-    template_name = "desk/_home_queue.html"
-
-    def get_context_data(self, **kwargs):
-        context = {"attendant": self.chosen_attendant(), "portal_bot": self.bot}
-        context.update(_queue_context(context["attendant"]))
         return context
 
 
@@ -153,38 +112,7 @@ class TicketMixin(DeskMixin):
         return ticket.attendant is not None and ticket.attendant.user_id == self.request.user.pk
 
 
-class TicketView(TicketMixin, TemplateView):
-    template_name = "desk/ticket.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        ticket = self.get_ticket()
-        teams, attendants = selectors.transfer_targets(ticket=ticket)
-        mine = self.is_mine(ticket)
-        window_open = services.reply_window_open(contact=ticket.contact)
-        context.update(
-            title=_("Ticket #%(number)s") % {"number": ticket.sequence},
-            ticket=ticket,
-            history=selectors.conversation(contact=ticket.contact),
-            can_reply=mine and ticket.status == TicketStatus.OPEN and window_open,
-            reply_blocker=_reply_blocker(ticket, mine=mine, window_open=window_open),
-            can_act=ticket.is_active and (mine or context["is_supervisor"]),
-            can_close=ticket.status == TicketStatus.OPEN and (mine or context["is_supervisor"]),
-            teams=teams,
-            attendants=attendants,
-            desk_socket=self.socket_for(ticket, is_supervisor=context["is_supervisor"]),
-        )
-        return context
-
-    def socket_for(self, ticket, *, is_supervisor: bool) -> str | None:
-        """The viewer's own attendant socket on the ticket's Desk, else the supervisors' one."""
-        for attendant in self.my_attendants():
-            if attendant.bot_id == ticket.bot_id:
-                return attendant_socket_path(bot_slug=self.bot.slug, attendant_id=attendant.pk)
-        return supervisor_socket_path(bot_slug=self.bot.slug) if is_supervisor else None
-
-
-def _reply_blocker(ticket, *, mine: bool, window_open: bool) -> tuple[str, str] | None:
+def reply_blocker(ticket, *, mine: bool, window_open: bool) -> tuple[str, str] | None:
     """Why the reply box is closed, as (code, sentence); None when the attendant may answer."""
     if ticket.status != TicketStatus.OPEN:
         return ("ticket_not_open", _("Only an open ticket can be answered."))

@@ -87,19 +87,30 @@ def test_a_webhook_reply_reaches_ana_live_and_she_answers_with_enter(asgi_page, 
     ana.wait_for_timeout(1500)
     assert requests_before == []
 
+    # Both panes note when the customer's words appear in them.
     ana.evaluate(
-        """() => { const c = document.querySelector('[data-testid=conversation]');
-        new MutationObserver(() => { if (c.innerText.includes('Aceita Pix?') && !window.seenAt)
-          window.seenAt = Date.now(); }).observe(c, {childList: true, subtree: true}); }"""
+        """() => { window.seen = {};
+        for (const [pane, selector] of [['conversation', '#conversation'], ['list', '#ws-list']]) {
+          const el = document.querySelector(selector);
+          new MutationObserver(() => {
+            if (el.innerText.includes('Aceita Pix?') && !window.seen[pane])
+              window.seen[pane] = Date.now();
+          }).observe(el, {childList: true, subtree: true});
+        } }"""
     )
     response = _webhook(ana.base_url, "Aceita Pix?", "env-live-1")
     answered_at = time.time() * 1000
     assert response.json()["ticket"] == ticket.pk
-    ana.wait_for_function("() => window.seenAt !== undefined", timeout=GENEROUS_MS)
-    latency_ms = ana.evaluate("() => window.seenAt") - answered_at
-    print(f"webhook response → conversation updated: {latency_ms:.0f} ms")
-    assert latency_ms < GENEROUS_MS, latency_ms
+    ana.wait_for_function("() => window.seen.conversation && window.seen.list", timeout=GENEROUS_MS)
+    for pane in ("conversation", "list"):
+        latency_ms = ana.evaluate(f"() => window.seen.{pane}") - answered_at
+        print(f"webhook response → {pane} updated: {latency_ms:.0f} ms")
+        assert latency_ms < GENEROUS_MS, (pane, latency_ms)
     assert [e["type"] for e in ana.evaluate("() => window.deskEvents")] == ["ticket.message"]
+    row = ana.locator(f"[data-testid=my-ticket][data-ticket='{ticket.pk}']")
+    assert row.get_by_test_id("unread").inner_text() == "2"  # both of Carla's, unanswered
+    assert "Aceita Pix?" in row.get_by_test_id("preview").inner_text()
+    assert ana.url.endswith(f"/tickets/{ticket.pk}/")  # never reloaded
 
     box = ana.get_by_test_id("reply-text")
     box.fill("Aceitamos Pix, sim!")
@@ -109,8 +120,59 @@ def test_a_webhook_reply_reaches_ana_live_and_she_answers_with_enter(asgi_page, 
     ana.wait_for_load_state("networkidle")
     answer = ticket.contact.messages.get(direction="out", kind="text")
     assert answer.text == "Aceitamos Pix, sim!\nEnvio a chave agora."
+    # Answered: the left pane no longer counts her as waiting for Ana.
+    assert row.get_by_test_id("unread").count() == 0
 
     # Bia's Desk, on another bot, heard nothing of all this over her open socket.
     assert bia.evaluate("() => document.documentElement.dataset.deskLive") == "socket"
     assert bia.evaluate("() => window.deskEvents") == []
     bia_context.close()
+
+
+NOTIFICATIONS_RECORDED = """
+window.notes = [];
+window.Notification = class {
+  static permission = "default";
+  static requestPermission() {
+    window.Notification.permission = "granted";
+    return Promise.resolve("granted");
+  }
+  constructor(title, options) { window.notes.push([title, options.body]); }
+};
+"""
+
+
+def _hide(page, hidden: bool) -> None:
+    page.evaluate(
+        """(hidden) => {
+          Object.defineProperty(document, 'hidden', {value: hidden, configurable: true});
+          document.dispatchEvent(new Event('visibilitychange'));
+        }""",
+        hidden,
+    )
+
+
+def test_a_hidden_tab_notifies_and_counts_in_the_title(asgi_page, demo):
+    ticket = _ana_holds_a_ticket()
+    ana = asgi_page
+    ana.add_init_script(NOTIFICATIONS_RECORDED)
+    log_in(ana, "ana@example.com", "demo")
+    ana.goto(f"{ana.base_url}/desk/")
+    ana.locator("html[data-desk-live=socket]").wait_for()
+    title = ana.title()
+    assert not title.startswith(" |") and "Desk" in title
+    ana.get_by_test_id("enable-notifications").click()  # asks the browser's permission
+    ana.get_by_test_id("enable-notifications").wait_for(state="hidden")
+
+    _hide(ana, True)
+    _webhook(ana.base_url, "Vocês entregam no sábado?", "env-attention-1")
+    ana.wait_for_function("() => document.title.startsWith('(1) ')")
+    assert ana.evaluate("() => window.notes") == [
+        ["Carla Dias escreveu", "Vocês entregam no sábado?"]
+    ]
+    # Her list followed too, without a reload.
+    row = ana.locator(f"[data-testid=my-ticket][data-ticket='{ticket.pk}']")
+    row.get_by_test_id("preview").filter(has_text="sábado").wait_for()
+
+    _hide(ana, False)
+    assert ana.title() == title

@@ -74,12 +74,23 @@
       stopPolling();
       setMode("socket");
       // After a reconnect, catch up on what happened while the socket was down.
-      if (welcomed) { regions.forEach(refreshSoon); }
+      if (welcomed) { window.deskLive.reconnects += 1; regions.forEach(refreshSoon); }
       welcomed = true;
       return;
     }
     if (event.type === "pong") { return; }
     if (event.type === "session.ended") { window.location.reload(); return; }
+    if (event.type === "attendant.status") {
+      document.querySelectorAll("[data-live-status='" + event.attendant + "']").forEach(function (el) {
+        el.value = event.status;
+      });
+    }
+    var shown = document.querySelector("[data-live-ticket]");
+    if (event.type === "ticket.closed" && shown && String(event.ticket) === shown.dataset.liveTicket) {
+      // The conversation on screen ended elsewhere (transferred, closed by a supervisor).
+      window.location.reload();
+      return;
+    }
     regions.forEach(function (el) { if (concerns(el, event)) { refreshSoon(el); } });
     document.dispatchEvent(new CustomEvent("desk:event", { detail: event }));
   }
@@ -98,6 +109,7 @@
       try { event = JSON.parse(message.data); } catch (e) { return; }
       onEvent(event);
     };
+    window.deskLive.socket = socket;
     socket.onopen = function () {
       pingTimer = setInterval(function () {
         if (socket.readyState === 1) { socket.send('{"type":"ping"}'); }
@@ -114,6 +126,7 @@
   }
 
   regions.forEach(stickToBottom);
+  window.deskLive = { reconnects: 0 };
   if (root && "WebSocket" in window) {
     setMode("connecting");
     connect();

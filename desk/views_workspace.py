@@ -1,0 +1,114 @@
+"""The attendant's workspace: three panes (my tickets and queue, the conversation, the details).
+
+``/desk/`` shows the left pane alone; ``/desk/<bot>/tickets/<pk>/`` fills the centre and the right.
+The left pane and the conversation are refresh regions (``desk/live.js``): fetched again when a
+socket event concerns them, polled only while the socket is down.
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from desk import selectors, services, workspace
+from desk.live.urls import attendant_socket_path, supervisor_socket_path
+from desk.models import Attendant, TicketStatus
+from desk.views import DeskMixin, TicketMixin, reply_blocker
+
+
+def list_context(attendant: Attendant | None, active_ticket=None) -> dict:
+    """The left pane: my open tickets, then the queue I may take, with its counts."""
+    if attendant is None:
+        return {"attendant": None}
+    tickets = workspace.my_tickets(attendant=attendant)
+    queue = workspace.queue_for(attendant=attendant)
+    counts = selectors.waiting_counts_for(attendant=attendant)
+    return {
+        "attendant": attendant,
+        "tickets": tickets,
+        "queue": queue,
+        "active_ticket_id": active_ticket.pk if active_ticket else None,
+        "waiting_directed": counts["directed"],
+        "waiting_teams": counts["teams"],
+        "slots_free": max(attendant.slots - len(tickets), 0),
+        "unanswered_total": sum(t.unanswered for t in tickets),
+    }
+
+
+class WorkspaceMixin(DeskMixin):
+    template_name = "desk/workspace.html"
+
+    def workspace_context(self, attendant: Attendant | None, ticket=None) -> dict:
+        list_url = reverse("desk:home_fragment")
+        if attendant is not None:
+            list_url += f"?attendant={attendant.pk}" + (f"&ticket={ticket.pk}" if ticket else "")
+        return {
+            "attendant": attendant,
+            "my_attendants": self.my_attendants(),
+            "statuses": Attendant.Status.choices,
+            "list_url": list_url,
+            **list_context(attendant, ticket),
+        }
+
+
+class HomeView(WorkspaceMixin, TemplateView):
+    """The workspace with no conversation chosen yet."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attendant = self.chosen_attendant()
+        context.update(self.workspace_context(attendant))
+        context.update(
+            title=_("Desk"),
+            desk_socket=attendant
+            and attendant_socket_path(bot_slug=self.bot.slug, attendant_id=attendant.pk),
+        )
+        return context
+
+
+class HomeFragmentView(DeskMixin, TemplateView):
+    """The left pane alone (a refresh region)."""
+
+    template_name = "desk/_workspace_list.html"
+
+    def get_context_data(self, **kwargs):
+        ticket_id = self.request.GET.get("ticket", "")
+        active = type("Active", (), {"pk": int(ticket_id)}) if ticket_id.isdigit() else None
+        return {"portal_bot": self.bot, **list_context(self.chosen_attendant(), active)}
+
+
+class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
+    """The workspace with one ticket's conversation and details."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ticket = self.get_ticket()
+        me = self.my_attendant_on(ticket)
+        mine = self.is_mine(ticket)
+        window_open = services.reply_window_open(contact=ticket.contact)
+        supervisor = context["is_supervisor"]
+        teams, attendants = workspace.transfer_choices(ticket=ticket, me=me)
+        context.update(self.workspace_context(me, ticket))
+        context.update(
+            title=_("Ticket #%(number)s") % {"number": ticket.sequence},
+            ticket=ticket,
+            history=selectors.conversation(contact=ticket.contact),
+            can_reply=mine and ticket.status == TicketStatus.OPEN and window_open,
+            reply_blocker=reply_blocker(ticket, mine=mine, window_open=window_open),
+            can_act=ticket.is_active and (mine or supervisor),
+            can_close=ticket.status == TicketStatus.OPEN and (mine or supervisor),
+            teams=teams,
+            attendants=attendants,
+            previous=workspace.previous_tickets(ticket=ticket),
+            reached_by=workspace.reached_by(contact=ticket.contact),
+            desk_socket=self.socket_for(me, supervisor=supervisor),
+        )
+        return context
+
+    def my_attendant_on(self, ticket) -> Attendant | None:
+        return next((a for a in self.my_attendants() if a.bot_id == ticket.bot_id), None)
+
+    def socket_for(self, me: Attendant | None, *, supervisor: bool) -> str | None:
+        """The viewer's own attendant socket on the ticket's Desk, else the supervisors' one."""
+        if me is not None:
+            return attendant_socket_path(bot_slug=self.bot.slug, attendant_id=me.pk)
+        return supervisor_socket_path(bot_slug=self.bot.slug) if supervisor else None

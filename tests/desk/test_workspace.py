@@ -1,0 +1,97 @@
+"""The workspace's reads: my tickets with what waits for an answer, the queue, the details."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bots.models import BotMembership
+from desk import workspace
+from tests.bots.factories import BotMembershipFactory, MessageFactory, UserFactory
+from tests.campaigns.factories import RecipientFactory
+from tests.desk.factories import AttendantFactory, TeamFactory, TicketFactory, TicketMessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def say(ticket, text, *, out=False, minutes_ago=0):
+    message = MessageFactory(contact=ticket.contact, text=text, outbound=out)
+    type(message).objects.filter(pk=message.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=minutes_ago)
+    )
+    TicketMessageFactory(ticket=ticket, message=message)
+
+
+@pytest.fixture
+def ana():
+    user = UserFactory(username="ana@example.com")
+    attendant = AttendantFactory(user=user, name="Ana Souza")
+    BotMembershipFactory(user=user, bot=attendant.bot, role=BotMembership.Role.ATTENDANT)
+    return attendant
+
+
+def test_my_tickets_count_what_waits_for_my_answer_and_since_when(ana):
+    answered = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    say(answered, "Oi", minutes_ago=9)
+    say(answered, "Olá, em que posso ajudar?", out=True, minutes_ago=8)
+    waiting = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    say(waiting, "Oi", minutes_ago=30)
+    say(waiting, "Resposta", out=True, minutes_ago=20)
+    say(waiting, "Quanto custa?", minutes_ago=12)
+    say(waiting, "Alô?", minutes_ago=2)
+    TicketFactory(bot=ana.bot, open=True)  # someone else's
+
+    first, second = workspace.my_tickets(attendant=ana)
+    assert (first.pk, first.unanswered, first.last_text) == (waiting.pk, 2, "Alô?")
+    assert timezone.now() - first.waiting_since > dt.timedelta(minutes=11)
+    assert (second.pk, second.unanswered, second.waiting_since) == (answered.pk, 0, None)
+    assert second.last_direction == "out"
+
+
+def test_the_queue_offers_directed_tickets_first_and_only_my_teams(ana):
+    team = ana.teams.get()
+    other_team = TeamFactory(bot=ana.bot, name="Suporte")
+    old = TicketFactory(bot=ana.bot, team=team)
+    directed = TicketFactory(bot=ana.bot, team=other_team, requested_attendant=ana)
+    TicketFactory(bot=ana.bot, team=other_team)  # not my team
+    TicketFactory(bot=ana.bot, team=team, requested_attendant=AttendantFactory(bot=ana.bot))
+    assert [t.pk for t in workspace.queue_for(attendant=ana)] == [directed.pk, old.pk]
+
+
+def test_transfer_never_offers_the_attendant_herself(ana):
+    bruno = AttendantFactory(bot=ana.bot, name="Bruno")
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    teams, people = workspace.transfer_choices(ticket=ticket, me=ana)
+    assert people == [bruno]
+    assert ticket.team in teams
+
+
+def test_the_details_list_earlier_tickets_and_the_campaigns_that_reached_the_contact(ana):
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    earlier = TicketFactory(bot=ana.bot, contact=ticket.contact, status="closed_attendant")
+    recipient = RecipientFactory(contact=ticket.contact, sent=True, campaign__bot=ana.bot)
+    RecipientFactory(campaign__bot=ana.bot, sent=True)  # another contact
+    assert workspace.previous_tickets(ticket=ticket) == [earlier]
+    (reach,) = workspace.reached_by(contact=ticket.contact)
+    assert (reach.label, reach.at) == (recipient.campaign.name, recipient.sent_at)
+
+
+def test_the_ticket_page_has_three_panes_and_keeps_routing_out_of_the_bubbles(client, ana):
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana, routing_reason="regra X")
+    say(ticket, "Quero comprar")
+    client.force_login(ana.user)
+    page = client.get(reverse("desk:ticket", args=[ana.bot.slug, ticket.pk])).content.decode()
+    for pane in ('data-testid="my-tickets"', 'data-testid="conversation"', 'id="details"'):
+        assert pane in page
+    assert 'data-testid="message-routing"' not in page
+    assert 'data-testid="routing-reason"' in page
+    assert f'data-ticket="{ticket.pk}"' in page
+
+
+def test_the_left_pane_fragment_marks_the_open_conversation(client, ana):
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    client.force_login(ana.user)
+    url = reverse("desk:home_fragment") + f"?attendant={ana.pk}&ticket={ticket.pk}"
+    fragment = client.get(url).content.decode()
+    assert 'class="ws-ticket active' in fragment
