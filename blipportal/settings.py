@@ -194,6 +194,9 @@ SCHEDULER_STALE_AFTER_SECONDS = env.float("SCHEDULER_STALE_AFTER_SECONDS", defau
 # production, where the web workers that take webhooks and the ASGI processes holding the
 # attendants' sockets are different processes.
 CHANNELS_REDIS_URL = env("CHANNELS_REDIS_URL", default="")
+# Where the Desk pages open their WebSockets (e.g. ws://host:8001) when no proxy routes /ws/ of
+# the pages' own address to the ASGI process; empty: the pages' own address.
+DESK_SOCKET_URL = env("DESK_SOCKET_URL", default="").rstrip("/")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

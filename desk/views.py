@@ -36,6 +36,7 @@ def desk_nav_context(request, bot, page: str) -> dict:
         "portal_section": "desk",
         "desk_page": page,
         "is_supervisor": selectors.is_supervisor(user=request.user, bot=bot),
+        "desk_socket_base": settings.DESK_SOCKET_URL,
         "simulator_enabled": settings.WHATSAPP_GATEWAY == "outbox"
         and has_role(request.user, bot, SIMULATOR_ROLES),
     }

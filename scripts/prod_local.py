@@ -33,6 +33,9 @@ DEFAULTS = {
 def environment() -> dict[str, str]:
     env = {**DEFAULTS, **os.environ}
     env.setdefault("CHANNELS_REDIS_URL", env["CELERY_BROKER_URL"])
+    # No proxy here to route /ws/ to daphne: the Desk pages open their sockets on its port.
+    host = env.get("BIND_HOST", "127.0.0.1")
+    env.setdefault("DESK_SOCKET_URL", f"ws://{host}:{env.get('ASGI_PORT', '8001')}")
     env.setdefault("DJANGO_SECRET_KEY", _kept_secret("secret-key"))
     env.setdefault("METRICS_TOKEN", _kept_secret("metrics-token"))
     env["STATE_DIR"] = str(STATE)

@@ -95,3 +95,13 @@ def test_the_left_pane_fragment_marks_the_open_conversation(client, ana):
     url = reverse("desk:home_fragment") + f"?attendant={ana.pk}&ticket={ticket.pk}"
     fragment = client.get(url).content.decode()
     assert 'class="ws-ticket active' in fragment
+
+
+def test_pages_open_their_socket_where_the_settings_say(client, ana, settings):
+    client.force_login(ana.user)
+    page = client.get(reverse("desk:home")).content.decode()
+    assert f'data-desk-socket="/ws/desk/{ana.bot.slug}/attendant/{ana.pk}/"' in page
+    assert 'data-desk-socket-base=""' in page
+    settings.DESK_SOCKET_URL = "ws://127.0.0.1:8001"
+    page = client.get(reverse("desk:home")).content.decode()
+    assert 'data-desk-socket-base="ws://127.0.0.1:8001"' in page

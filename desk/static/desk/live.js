@@ -97,9 +97,10 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var base = root.dataset.deskSocketBase || scheme + window.location.host;
     var socket;
     try {
-      socket = new WebSocket(scheme + window.location.host + root.dataset.deskSocket);
+      socket = new WebSocket(base + root.dataset.deskSocket);
     } catch (e) {
       startPolling();
       return;
