@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bots.admin_scoping import ADMIN_ROLES, ScopedInline, ScopedModelAdmin
 from bots.models import Bot, BotMembership, Contact, ContactState, FlowBlock, Message
-from bots.services import bot_rotate_webhook_secret
+from bots.services import bot_rotate_webhook_secret, contacts_opt_in
 
 
 class BotAdminForm(forms.ModelForm):
@@ -176,11 +178,51 @@ class FlowBlockAdmin(ScopedModelAdmin):
 @admin.register(Contact)
 class ContactAdmin(ScopedModelAdmin):
     edit_roles = ("admin", "operator")
-    list_display = ["phone", "name", "email", "bot", "opted_out", "last_inbound_at"]
-    list_filter = ["opted_out", "bot"]
-    search_fields = ["phone", "name", "email"]
-    readonly_fields = ["last_inbound_at", "created_at", "updated_at"]
+    list_display = ["phone", "name", "email", "bot", "opted_out", "opted_out_at", "last_inbound_at"]
+    list_filter = ["opted_out", "opt_out_source", "bot"]
+    search_fields = ["phone", "name", "email", "whatsapp_identity"]
+    readonly_fields = [
+        "whatsapp_identity",
+        "opted_out",
+        "opted_out_at",
+        "opt_out_source",
+        "last_inbound_at",
+        "created_at",
+        "updated_at",
+    ]
     list_select_related = ["bot"]
+    actions = ["opt_back_in"]
+
+    @admin.action(description=_("Opt back in to active messages"), permissions=["change"])
+    def opt_back_in(self, request, queryset):
+        """R20 undone by an operator, after a confirmation page naming who will receive again."""
+        opted = queryset.filter(opted_out=True)
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/bots/contact/opt_in_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Opt contacts back in?"),
+                    "opts": self.model._meta,
+                    "contacts": opted.select_related("bot")[:100],
+                    "count": opted.count(),
+                    "selected": queryset.values_list("pk", flat=True),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        count = contacts_opt_in(contacts=opted)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d contact will receive active messages again.",
+                "%(n)d contacts will receive active messages again.",
+                count,
+            )
+            % {"n": count},
+            messages.SUCCESS,
+        )
+        return None
 
 
 @admin.register(ContactState)

@@ -103,6 +103,8 @@ def _merged_fields(keep: Contact, drop: Contact) -> dict:
         "whatsapp_identity": keep.whatsapp_identity or drop.whatsapp_identity,
         # Opting out is the person's wish, whichever row heard it.
         "opted_out": keep.opted_out or drop.opted_out,
+        "opted_out_at": keep.opted_out_at if keep.opted_out else drop.opted_out_at,
+        "opt_out_source": keep.opt_out_source if keep.opted_out else drop.opt_out_source,
         "last_inbound_at": max(last) if last else None,
     }
 

@@ -230,6 +230,12 @@ class FlowBlock(models.Model):
             )
 
 
+class OptOutSource(models.TextChoices):
+    KEYWORD = "keyword", _("Reply with an opt-out keyword")
+    BUTTON = "button", _("The opt-out button")
+    OPERATOR = "operator", _("An operator")
+
+
 class Contact(models.Model):
     bot = models.ForeignKey(
         Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="contacts"
@@ -244,6 +250,11 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     extras = models.JSONField(_("extras"), default=dict, blank=True)
     opted_out = models.BooleanField(_("opted out"), default=False)
+    # R20: when and how the person asked to stop (a keyword, the opt-out button, an operator).
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    opt_out_source = models.CharField(
+        _("opted out by"), max_length=10, choices=OptOutSource.choices, blank=True
+    )
     last_inbound_at = models.DateTimeField(
         _("last message from the contact"), null=True, blank=True
     )
@@ -267,6 +278,11 @@ class Contact(models.Model):
                 violation_error_message=_(
                     "This bot already has a contact with this WhatsApp identity."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=Q(opt_out_source__in=["", *OptOutSource.values]),
+                name="contact_opt_out_source_valid",
+                violation_error_message=_("Unknown opt-out source."),
             ),
             models.CheckConstraint(
                 condition=Q(phone__startswith="+"),

@@ -1,10 +1,20 @@
 """Writes on bots and contacts."""
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 
-from bots.models import Bot, Contact, ContactState, FlowBlock, Message, new_webhook_secret
+from bots.models import (
+    Bot,
+    Contact,
+    ContactState,
+    FlowBlock,
+    Message,
+    OptOutSource,
+    new_webhook_secret,
+)
 
 
 def bot_rotate_webhook_secret(*, bot: Bot) -> None:
@@ -73,4 +83,26 @@ def message_record(
         payload=payload or {},
         status=status,
         gateway_message_id=gateway_message_id,
+    )
+
+
+def contact_opt_out(*, contact: Contact, source: str, at: dt.datetime) -> bool:
+    """Opt the contact out of its bot's campaigns (R20); True only for the call that did it.
+
+    Compare-and-set on ``opted_out=False``: of two messages asking at once, one confirms.
+    """
+    if source not in OptOutSource.values:
+        raise ValueError(f"unknown opt-out source {source!r}")
+    won = Contact.objects.filter(pk=contact.pk, opted_out=False).update(
+        opted_out=True, opted_out_at=at, opt_out_source=source
+    )
+    if won:
+        contact.opted_out, contact.opted_out_at, contact.opt_out_source = True, at, source
+    return bool(won)
+
+
+def contacts_opt_in(*, contacts: QuerySet[Contact]) -> int:
+    """Let opted-out contacts receive campaigns again (an operator's decision); how many."""
+    return contacts.filter(opted_out=True).update(
+        opted_out=False, opted_out_at=None, opt_out_source=""
     )

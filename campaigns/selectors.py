@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bots.models import Bot, Contact, FlowBlock
+from bots.phones import phone_forms
 from campaigns.models import Campaign, MessageTemplate, Recipient
 from desk.models import Attendant, Team
 
@@ -88,13 +89,18 @@ def approved_templates(*, bot: Bot) -> QuerySet[MessageTemplate]:
 
 
 def is_opted_out(*, bot: Bot, phone: str) -> bool:
-    return Contact.objects.filter(bot=bot.top_level, phone=phone, opted_out=True).exists()
+    """R20, whichever form of a Brazilian mobile the contact is stored under (R18)."""
+    return Contact.objects.filter(
+        bot=bot.top_level, phone__in=phone_forms(phone), opted_out=True
+    ).exists()
 
 
 def opted_out_phones(*, bot: Bot) -> set[str]:
-    return set(
-        Contact.objects.filter(bot=bot.top_level, opted_out=True).values_list("phone", flat=True)
+    """Every phone, in every form (R18), of the bot's contacts who opted out (R20)."""
+    phones = Contact.objects.filter(bot=bot.top_level, opted_out=True).values_list(
+        "phone", flat=True
     )
+    return {form for phone in phones for form in phone_forms(phone)}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from campaigns.models import Campaign, CampaignStatus, MessageTemplate, Recipien
 from desk.models import Team
 
 AUDIENCE_EMPTY = "audience_empty"
+R20_ALL_OPTED_OUT = "R20_all_opted_out"
 
 
 class IllegalTransition(ValidationError):
@@ -111,6 +112,15 @@ def campaign_new(
 
 def campaign_set_audience_counts(*, campaign: Campaign, counts: ImportCounts) -> None:
     """Record the audience's counts; an audience with nobody to send to is refused."""
+    if counts.size == 0 and counts.opted_out:
+        raise ValidationError(
+            {
+                "audience": ValidationError(
+                    _("Everybody in the audience opted out of this bot's active messages."),
+                    code=R20_ALL_OPTED_OUT,
+                )
+            }
+        )
     if counts.size == 0:
         raise ValidationError(
             {

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -6,12 +7,14 @@ from desk.models import (
     AttendanceRule,
     Attendant,
     InboundRouting,
+    OptOutSettings,
     ReplyDirective,
     RuleCondition,
     Team,
     TeamMembership,
     Ticket,
 )
+from desk.models.optout import default_opt_out_keywords
 from desk.services import attendant_change_status
 
 
@@ -152,3 +155,53 @@ class InboundRoutingAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class KeywordsField(forms.CharField):
+    """A list of keywords edited as one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 8, "cols": 40})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class OptOutSettingsForm(forms.ModelForm):
+    keywords = KeywordsField(
+        label=_("opt-out keywords"),
+        required=False,
+        initial=default_opt_out_keywords,
+        help_text=_(
+            "One per line. A reply made of one of them alone opts the contact out; case, accents "
+            "and punctuation do not matter."
+        ),
+    )
+
+    class Meta:
+        model = OptOutSettings
+        fields = ["bot", "enabled", "keywords", "button_payload", "confirmation"]
+
+
+@admin.register(OptOutSettings)
+class OptOutSettingsAdmin(ScopedModelAdmin):
+    form = OptOutSettingsForm
+    list_display = ["bot", "enabled", "keyword_list", "button_payload", "updated_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["bot"]
+    readonly_fields = ["updated_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "bot" and field is not None:
+            field.queryset = field.queryset.filter(router__isnull=True)  # contacts live there
+        return field
+
+    @admin.display(description=_("opt-out keywords"))
+    def keyword_list(self, obj):
+        return ", ".join(obj.keywords or [])

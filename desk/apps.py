@@ -8,5 +8,6 @@ class DeskConfig(AppConfig):
     verbose_name = _("Desk")
 
     def ready(self) -> None:
-        from desk import contact_merge, signals  # noqa: F401  (connects the receivers)
+        # Receivers connect on import; tasks register by name for desk/jobs.py, as in campaigns.
+        from desk import contact_merge, optout, signals, tasks  # noqa: F401
         from desk.live import receivers  # noqa: F401

@@ -27,6 +27,7 @@ from desk.models import (
     Ticket,
     TicketMessage,
 )
+from desk.optout import contact_opt_out_by_reply, opt_out_requested, policy_for
 from desk.routing import (
     ConditionData,
     Decision,
@@ -109,8 +110,12 @@ def inbound_receive(
         gateway_message_id=envelope_id,
     )
     _touch(contact=contact, now=now, identity=match.store_identity)
+    policy = policy_for(bot=bot)
+    asked = opt_out_requested(policy=policy, text=text, kind=kind, payload=payload or {})
     facts = _gather(contact=contact)
-    decision = decide(_context(contact=contact, text=text, now=now, facts=facts))
+    decision = decide(_context(contact=contact, text=text, now=now, facts=facts, opt_out=asked))
+    if asked:
+        contact_opt_out_by_reply(contact=contact, source=asked, at=now, policy=policy)
     ticket_id = _apply(contact=contact, message=message, decision=decision, facts=facts)
     routing = InboundRouting.objects.create(
         message=message,
@@ -243,7 +248,9 @@ def _rules(conditions) -> tuple[RuleData, ...]:
     )
 
 
-def _context(*, contact: Contact, text: str, now: dt.datetime, facts: _Facts) -> InboundContext:
+def _context(
+    *, contact: Contact, text: str, now: dt.datetime, facts: _Facts, opt_out: str = ""
+) -> InboundContext:
     d = facts.directive
     directive = None
     if d is not None:
@@ -271,12 +278,15 @@ def _context(*, contact: Contact, text: str, now: dt.datetime, facts: _Facts) ->
         state_block_is_human=bool(block and block.is_human),
         rules=facts.rules,
         default_team_id=facts.default_teams.get(state.bot_id) if state else None,
+        opt_out=bool(opt_out),
     )
 
 
 def _apply(*, contact: Contact, message: Message, decision: Decision, facts: _Facts) -> int | None:
     if decision.target == Target.FLOW_BLOCK:
         return None  # No bot engine here: the decision is recorded and the flow would take it.
+    if decision.target == Target.OPT_OUT:
+        return None  # R20: recorded on the contact; nobody is handed the conversation
     if decision.target == Target.EXISTING_TICKET:
         ticket_id = decision.ticket_id
         live.ticket_message(ticket_id=ticket_id, text=message.text, inbound=True)

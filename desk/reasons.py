@@ -56,6 +56,7 @@ _RENDER = {
     "default_team": lambda p: _("no rule matched → Default"),
     "no_default_team": lambda p: _("no rule matched and the bot has no Default team"),
     "flow_block": _flow,
+    "opt_out": lambda p: _("the contact opted out of campaigns: no ticket, no flow"),
     "transfer": lambda p: (
         _("transferred from ticket #%(n)s to %(target)s")
         % {"n": p["ticket"], "target": p["target"]}
@@ -65,7 +66,7 @@ _RENDER = {
 
 def render_reason(code: str, params: dict | None, fallback: str = "") -> str:
     render = _RENDER.get(code or "")
-    if render is None or not params:
+    if render is None or params is None:
         return fallback
     try:
         return render(params)

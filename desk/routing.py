@@ -23,6 +23,7 @@ class Target(StrEnum):
     ATTENDANT = "attendant"
     TEAM = "team"
     FLOW_BLOCK = "flow_block"
+    OPT_OUT = "opt_out"  # R20: the message opted the contact out; it goes nowhere else
 
 
 class ReasonCode(StrEnum):
@@ -34,6 +35,7 @@ class ReasonCode(StrEnum):
     DEFAULT_TEAM = "default_team"
     NO_DEFAULT_TEAM = "no_default_team"
     FLOW_BLOCK = "flow_block"
+    OPT_OUT = "opt_out"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class InboundContext:
     state_block_is_human: bool
     rules: tuple[RuleData, ...]
     default_team_id: int | None
+    opt_out: bool = False  # the message asks to stop the bot's campaigns (R20)
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,18 @@ class Decision:
 
 
 def decide(ctx: InboundContext) -> Decision:
-    """Route one inbound message: open ticket, then live directive, then rules, then flow."""
+    """Route one inbound message: open ticket, then live directive, then rules, then flow.
+
+    An opt-out (R20) joins an open ticket, so its attendant reads it, and otherwise goes nowhere:
+    nobody is handed a conversation that asked to end, and the directive stays as it was.
+    """
     if ctx.open_ticket_id is not None:
         params = {"ticket_id": ctx.open_ticket_id}
         return Decision(
             Target.EXISTING_TICKET, ReasonCode.OPEN_TICKET, params, ticket_id=ctx.open_ticket_id
         )
+    if ctx.opt_out:
+        return Decision(Target.OPT_OUT, ReasonCode.OPT_OUT, {})
     # Strict: at exactly valid_until the 24 h window (R11) has closed.
     if ctx.directive is not None and ctx.now < ctx.directive.valid_until:
         return _follow_directive(ctx.directive)
@@ -245,4 +254,5 @@ _REASONS = {
     ReasonCode.DEFAULT_TEAM: lambda p: "no rule matched → Default",
     ReasonCode.NO_DEFAULT_TEAM: lambda p: "no rule matched and the bot has no Default team",
     ReasonCode.FLOW_BLOCK: _flow_reason,
+    ReasonCode.OPT_OUT: lambda p: "the contact opted out of campaigns: no ticket, no flow",
 }

@@ -27,6 +27,7 @@ FACTORIES = [
     df.TicketFactory,
     df.TicketMessageFactory,
     df.InboundRoutingFactory,
+    df.OptOutSettingsFactory,
     cf.MessageTemplateFactory,
     cf.CampaignFactory,
     cf.RecipientFactory,

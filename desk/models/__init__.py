@@ -1,6 +1,7 @@
 """Desk models, one module per capability; import them from here."""
 
 from desk.models.directives import ReplyDirective
+from desk.models.optout import DEFAULT_OPT_OUT_KEYWORDS, OptOutSettings
 from desk.models.rules import AttendanceRule, RuleCondition
 from desk.models.teams import DEFAULT_TEAM_NAME, Attendant, Team, TeamMembership
 from desk.models.tickets import (
@@ -15,11 +16,13 @@ from desk.models.tickets import (
 
 __all__ = [
     "ACTIVE_TICKET_STATUSES",
+    "DEFAULT_OPT_OUT_KEYWORDS",
     "DEFAULT_TEAM_NAME",
     "TICKET_TRANSITIONS",
     "AttendanceRule",
     "Attendant",
     "InboundRouting",
+    "OptOutSettings",
     "ReplyDirective",
     "RuleCondition",
     "Team",

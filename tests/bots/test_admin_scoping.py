@@ -19,6 +19,7 @@ from tests.desk.factories import (
     AttendanceRuleFactory,
     AttendantFactory,
     InboundRoutingFactory,
+    OptOutSettingsFactory,
     ReplyDirectiveFactory,
     TeamFactory,
     TicketFactory,
@@ -45,6 +46,7 @@ def world(bot: Bot) -> dict:
         "campaign": campaign,
         "recipient": RecipientFactory(campaign=campaign),
         "inboundrouting": InboundRoutingFactory(message=MessageFactory(contact=contact)),
+        "optoutsettings": OptOutSettingsFactory(bot=bot),
     }
 
 

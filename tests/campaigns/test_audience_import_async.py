@@ -188,7 +188,7 @@ def test_unreadable_file_ends_failed_with_the_import_code(django_capture_on_comm
     assert default_storage.exists(campaign.audience_file.name)
 
 
-def test_everybody_opted_out_ends_failed_audience_empty(django_capture_on_commit_callbacks):
+def test_R20_everybody_opted_out_ends_failed_saying_so(django_capture_on_commit_callbacks):
     bot = BotFactory()
     for i in (1, 2, 4, 5, 6):
         ContactFactory(bot=bot, phone=f"+551190000000{i}", opted_out=True)
@@ -196,7 +196,7 @@ def test_everybody_opted_out_ends_failed_audience_empty(django_capture_on_commit
         campaign = create_importing(bot)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.FAILED
-    assert campaign.failure_code == services.AUDIENCE_EMPTY
+    assert campaign.failure_code == services.R20_ALL_OPTED_OUT
 
 
 def test_canceled_before_the_worker_starts_is_left_alone(

@@ -7,6 +7,7 @@ from desk.models import (
     AttendanceRule,
     Attendant,
     InboundRouting,
+    OptOutSettings,
     ReplyDirective,
     RuleCondition,
     Team,
@@ -139,3 +140,13 @@ class InboundRoutingFactory(factory.django.DjangoModelFactory):
     target = "team"
     reason_code = "default_team"
     reason = "no rule matched → Default"
+
+
+class OptOutSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OptOutSettings
+        django_get_or_create = ["bot"]
+
+    bot = factory.SubFactory(BotFactory)
+    keywords = factory.LazyFunction(lambda: ["SAIR", "CHEGA"])
+    confirmation = "Tudo certo."

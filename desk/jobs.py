@@ -1,0 +1,12 @@
+"""The one seam through which Desk services enqueue background work (as campaigns/jobs.py).
+
+Under eager Celery (no broker) the task runs inline, exactly as ``.delay`` would.
+"""
+
+from celery import current_app
+
+
+def send_opt_out_confirmation(*, contact_id: int, opted_out_at: str, text: str) -> None:
+    current_app.tasks["desk.tasks.send_opt_out_confirmation"].delay(
+        contact_id=contact_id, opted_out_at=opted_out_at, text=text
+    )
