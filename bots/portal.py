@@ -27,7 +27,18 @@ def set_current_bot(request, bot: Bot) -> None:
 
 def portal_context(request, bot: Bot | None) -> dict:
     """The admin's own context (header, user links) plus the switcher, for pages in its look."""
-    context = admin.site.each_context(request)
+    # admin.site.each_context() minus its app list: portal pages have no admin sidebar, and the
+    # list asks every ModelAdmin for its permissions (two queries each) on every page view.
+    script_name = request.META.get("SCRIPT_NAME", "")
+    site = admin.site
+    context = {
+        "site_title": site.site_title,
+        "site_header": site.site_header,
+        "site_url": script_name if site.site_url == "/" and script_name else site.site_url,
+        "available_apps": [],
+        "is_popup": False,
+        "log_entries": site.get_log_entries(request),
+    }
     context.update(
         {
             "is_nav_sidebar_enabled": False,

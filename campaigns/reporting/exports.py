@@ -63,21 +63,43 @@ def headers() -> list[str]:
 
 
 def export_rows(*, campaign: Campaign, filters: RecipientFilters) -> Iterator[tuple]:
-    """Plain tuples, a chunk at a time (a server-side cursor on PostgreSQL)."""
+    """Plain tuples, a chunk at a time (a server-side cursor on PostgreSQL).
+
+    Labels and the time zone are looked up once, not per row: at a million rows every
+    per-row call shows.
+    """
     qs = with_outcome(
         recipients_filtered(campaign=campaign, filters=filters), campaign
     ).values_list(*COLUMNS)
-    statuses = dict(Recipient.Status.choices)
-    labels = {code: str(label) for code, label in OUTCOME_LABELS.items()}
-    status_labels = {code: str(label) for code, label in statuses.items()}
-    for row in qs.iterator(chunk_size=CHUNK):
-        row = list(row)
-        row[2] = status_labels.get(row[2], row[2])
-        row[9] = labels.get(row[9], "")
-        for index in DATE_COLUMNS:
-            if row[index] is not None:
-                row[index] = timezone.localtime(row[index])
-        yield tuple(row)
+    statuses = {code: str(label) for code, label in Recipient.Status.choices}
+    outcomes = {code: str(label) for code, label in OUTCOME_LABELS.items()}
+    zone = timezone.get_current_timezone()
+    for (
+        phone,
+        name,
+        status,
+        code,
+        reason,
+        sent,
+        delivered,
+        read,
+        replied,
+        outcome,
+        ticket,
+    ) in qs.iterator(chunk_size=CHUNK):
+        yield (
+            phone,
+            name,
+            statuses.get(status, status),
+            code,
+            reason,
+            sent.astimezone(zone) if sent else None,
+            delivered.astimezone(zone) if delivered else None,
+            read.astimezone(zone) if read else None,
+            replied.astimezone(zone) if replied else None,
+            outcomes.get(outcome, ""),
+            ticket,
+        )
 
 
 def _text(value) -> str:

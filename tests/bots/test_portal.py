@@ -44,3 +44,18 @@ def test_switching_with_a_malformed_bot_id_is_not_found(client, demo, chosen):
     """Issue 13: POST /portal/bot/ with a non-numeric id answered 500."""
     client.login(username="operador", password="demo")
     assert client.post(reverse("switch_bot"), {"bot": chosen}).status_code == 404
+
+
+def test_portal_pages_do_not_build_the_admin_app_list(client, demo):
+    """The portal shows no admin sidebar: asking every ModelAdmin its permissions on each page
+    view cost two membership queries per model (scoped admin), a third of a report's time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.login(username="operador", password="demo")
+    client.get(reverse("campaigns:list"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("campaigns:list"))
+    assert response.context["available_apps"] == []
+    memberships = [q for q in queries.captured_queries if "bots_botmembership" in q["sql"]]
+    assert len(memberships) <= 4
