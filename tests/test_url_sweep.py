@@ -307,3 +307,47 @@ def test_an_attendant_reaches_no_operator_page_of_their_own_bot(client):
             if response.status_code not in (403, 404, 405):
                 problems.append(f"{method.upper()} {url} → {response.status_code}")
     assert problems == []
+
+
+def socket_paths(theirs: dict) -> list[str]:
+    """Every WebSocket route of the ASGI application, filled with the other bot's ids."""
+    from desk.live.urls import websocket_urlpatterns
+
+    values = {"bot_slug": theirs["bot"].slug, "attendant_id": str(theirs["attendant"].pk)}
+    paths = []
+    for entry in websocket_urlpatterns:
+        route = str(entry.pattern)
+        for match in _PARAM.finditer(route):
+            name = match.group(1) or match.group(2)
+            if name not in values:
+                pytest.fail(f"the socket sweep has no sample for <{name}> in {route}: add one")
+            route = route.replace(match.group(0), values[name], 1)
+        paths.append("/" + route)
+    return paths
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", [None, *(r.value for r in BotMembership.Role)])
+def test_no_socket_of_the_other_bot_opens(theirs, ours, role):
+    """The Desk's WebSockets, swept like the URLs: each is closed at once for a user of another
+    bot in any role, and for an anonymous visitor."""
+    from asgiref.sync import async_to_sync
+
+    from desk.live.consumers import FORBIDDEN
+    from tests.desk.sockets import desk_socket, session_cookie
+
+    cookie = None
+    if role is not None:
+        user = UserFactory(username=f"socket-{role}", staff=True)
+        BotMembershipFactory(user=user, bot=ours, role=role)
+        cookie = session_cookie(user)
+    paths = socket_paths(theirs)
+    assert len(paths) >= 2
+
+    async def sweep_sockets():
+        for path in paths:
+            async with desk_socket(path, cookie) as socket:
+                closed = await socket.receive_output(timeout=3)
+                assert closed == {"type": "websocket.close", "code": FORBIDDEN}, path
+
+    async_to_sync(sweep_sockets)()
