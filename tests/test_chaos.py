@@ -1,11 +1,14 @@
 """The chaos run in small (bench/chaos.py runs it at 50,000): R17 and the inbound webhook's
 contract hold while workers die, Redis restarts and the database disappears for a while."""
 
+import os
+import shutil
+
 import pytest
 
 from campaigns.models import Campaign
 from tests.chaos import ChaosConfig, run
-from tests.services import redis_url, require_postgres
+from tests.services import require_postgres, skip_or_fail
 
 pytestmark = [pytest.mark.postgres, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +28,8 @@ SMALL = ChaosConfig(
 
 def test_R17_a_campaign_survives_kills_a_redis_restart_and_a_database_outage(tmp_path):
     require_postgres()
-    redis_url()  # the harness runs its own redis-server, which must be installed
+    if not (shutil.which("redis-server") or os.path.exists("/usr/bin/redis-server")):
+        skip_or_fail("the chaos run starts a redis-server of its own: apt-get install redis-server")
     result = run(SMALL, tmp_path, say=lambda line: print(line, flush=True))
     print("\n".join(result.lines()))
     assert result.campaign_status in (Campaign.Status.SENT, Campaign.Status.SENT_WITH_FAILURES)
