@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("CAMPAIGN_RESULTS_INTERVAL_SECONDS", default=60.0),
     },
     "api-webhook-retries": {"task": "api.tasks.webhooks_retry_due", "schedule": 30.0},
+    # Audience imports whose task was lost are enqueued again (campaigns/import_sweep.py).
+    "resume-lost-imports": {"task": "campaigns.tasks.resume_lost_imports", "schedule": 300.0},
 }
 
 # No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.

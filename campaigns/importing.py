@@ -13,6 +13,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,7 @@ def campaign_create_importing(*, audience_file: File, rows_total: int, **fields)
     campaign = campaign_new(**fields)
     campaign.import_status = ImportStatus.IMPORTING
     campaign.import_rows_total = rows_total
+    campaign.import_heartbeat_at = timezone.now()  # a lost task is found from here on
     campaign.save()
     campaign.audience_file.save(f"campaign-{campaign.pk}.csv", audience_file, save=False)
     Campaign.objects.filter(pk=campaign.pk).update(audience_file=campaign.audience_file.name)
@@ -60,6 +62,9 @@ def campaign_import_audience(*, campaign_id: int) -> str:
         return "skipped"
     if campaign.import_status != ImportStatus.IMPORTING:
         return "skipped"
+    Campaign.objects.filter(pk=campaign.pk).update(
+        import_attempts=F("import_attempts") + 1, import_heartbeat_at=timezone.now()
+    )
     try:
         counts = _store_file(campaign)
     except _Stopped:
@@ -130,16 +135,18 @@ class ImportProgress:
 
     def __call__(self, rows: int) -> None:
         self.rows = rows
+        now = timezone.now()  # also the import's heartbeat (campaigns/import_sweep.py)
         if self._side is None:
             moved = Campaign.objects.filter(pk=self.campaign_id, status=CampaignStatus.DRAFT)
-            if not moved.update(import_rows_done=rows):
+            if not moved.update(import_rows_done=rows, import_heartbeat_at=now):
                 raise _Stopped
             return
         table = Campaign._meta.db_table
         with self._side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET import_rows_done = %s WHERE id = %s RETURNING status",  # noqa: S608
-                [rows, self.campaign_id],
+                f"UPDATE {table} SET import_rows_done = %s, import_heartbeat_at = %s "  # noqa: S608
+                "WHERE id = %s RETURNING status",
+                [rows, now, self.campaign_id],
             )
             row = cursor.fetchone()
         # No row: the campaign's own transaction has not committed yet (tests); carry on.
@@ -156,6 +163,16 @@ def _submit(campaign: Campaign, counts: ImportCounts) -> None:
     Campaign.objects.filter(pk=campaign.pk).update(import_status=done, import_rows_done=total)
     campaign.import_status, campaign.import_rows_done = done, total
     campaign_submit(campaign=campaign)
+
+
+def campaign_fail_import(*, campaign: Campaign, code: str, reason: str) -> bool:
+    """End a campaign whose import cannot go on Failed with ``code``; True when it moved."""
+    campaign.refresh_from_db(fields=["status"])
+    if campaign.is_final:
+        return False
+    _fail(campaign, code, reason, code)
+    campaign.refresh_from_db(fields=["status"])
+    return campaign.status == CampaignStatus.FAILED
 
 
 def _fail(

@@ -59,3 +59,10 @@ def refresh_campaign_results() -> int:
     from campaigns.reporting.rollup import campaign_results_refresh_live
 
     return campaign_results_refresh_live()
+
+
+@shared_task(name="campaigns.tasks.resume_lost_imports")
+def resume_lost_imports() -> dict:
+    from campaigns.import_sweep import imports_resume_lost
+
+    return imports_resume_lost()

@@ -135,6 +135,10 @@ class Campaign(models.Model):
     import_rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
     import_rows_total = models.PositiveIntegerField(_("rows to import"), default=0)
     import_error = models.CharField(_("import error"), max_length=300, blank=True)
+    # The import's heartbeat (start, every progress report) and tries: a sweep resumes an import
+    # whose task was lost (campaigns/import_sweep.py).
+    import_heartbeat_at = models.DateTimeField(_("import last seen working"), null=True, blank=True)
+    import_attempts = models.PositiveSmallIntegerField(_("import attempts"), default=0)
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

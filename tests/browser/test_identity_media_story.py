@@ -112,7 +112,8 @@ def test_image_reply_from_the_old_identity_reaches_anas_directed_ticket(
     assert link.get_attribute("rel") == "noopener noreferrer"
     assert "Segue o comprovante" in conversation.inner_text()
     assert "Fulana" in conversation.locator("[data-kind=template]").inner_text()
-    assert "ana" in ana.get_by_test_id("ticket-directed-to").inner_text().lower()
+    assert "Ana" in ana.get_by_test_id("ticket-directed-to").inner_text()
+    assert ana.get_by_test_id("ticket-team").inner_text() == "Vendas"
     screenshot(ana, "desk-ticket-image-1280")
     ana.set_viewport_size(PHONE)
     screenshot(ana, "desk-ticket-image-390")
@@ -161,7 +162,7 @@ def test_every_kind_of_content_as_the_attendant_sees_it(page, demo, login, media
     log = page.get_by_test_id("sim-log")
     for testid in ("media-image", "media-audio", "media-video", "media-document", "map-link"):
         assert log.get_by_test_id(testid).count() == 1, testid
-    assert log.get_by_test_id("contact-card").count() == 1
+    assert log.get_by_test_id("message-contact-card").count() == 1
     assert log.get_by_test_id("button-reply").inner_text() == "Quero falar com alguém"
     screenshot(page, "simulator-media-1280")
     page.set_viewport_size(PHONE)

@@ -153,7 +153,7 @@ def test_a_contact_is_a_card(client, desk):
         },
     )
     html = ticket_html(client, desk)
-    card = html[html.index('data-testid="contact-card"') :]
+    card = html[html.index('data-testid="message-contact-card"') :]
     assert "Carla Dias" in card and "+55 21 98765-4321" in card and "carla@example.com" in card
 
 
