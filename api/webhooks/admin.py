@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,9 +17,15 @@ from bots.admin_scoping import ADMIN_ROLES, ScopedModelAdmin
 
 
 class SubscriptionForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"style": "width: 100%; max-width: 40rem;"}),
+        help_text=_("Your system's address that receives the events."),
+    )
     events = forms.MultipleChoiceField(
-        label=_("events"), choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=capfirst(_("events")), choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:

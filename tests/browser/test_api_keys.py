@@ -72,3 +72,17 @@ def test_docs_page_renders_from_local_assets(page):
     screenshot(page, "api-docs")
     page.set_viewport_size(PHONE)
     screenshot(page, "api-docs-390")
+
+
+def test_webhook_subscription_and_delivery_log_pages(page, login, bot_admin):
+    login("gestora", "demo", target="/admin/api/webhooksubscription/add/")
+    page.select_option("#id_bot", label="Demo Router")
+    page.fill("#id_url", "https://crm.example.com/blipportal/eventos")
+    page.check("input[name=events][value='reply.routed']")
+    page.check("input[name=events][value='recipient.status_changed']")
+    page.click("input[name=_continue]")
+    secret = page.locator(".field-signing_secret code").inner_text()
+    assert secret.startswith("whsec_")
+    screenshot(page, "admin-webhook-subscription")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "admin-webhook-subscription-390")
