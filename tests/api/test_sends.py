@@ -198,3 +198,23 @@ def test_R18_a_bad_identity_is_refused(api):
     response = post(api, "/api/v1/messages", api.message(phone="", identity="nobody@"))
     assert response.status_code == 422
     assert (response.json()["code"], response.json()["field"]) == ("identity_invalid", "identity")
+
+
+def test_a_key_cannot_send_with_another_bots_template_or_sub_bot(api, routed):
+    """Cross-bot: names of another bot's rows are not found, and nothing is created or sent."""
+    foreign_template = api.message(template=routed.template.name)
+    routed.template.name = "so_do_roteador"
+    routed.template.save()
+    foreign_template["template"] = "so_do_roteador"
+    response = post(api, "/api/v1/messages", foreign_template)
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == ("template_not_found", "template")
+    foreign_bot = api.message(routing=api.routing(bot=routed.target.slug))
+    response = post(api, "/api/v1/messages", foreign_bot)
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["field"]) == (
+        "routing_bot_other",
+        "routing.bot",
+    )
+    assert routed.target.name not in response.json()["message"]
+    assert not Campaign.objects.exists() and not Contact.objects.exists()
