@@ -155,3 +155,14 @@ def test_R16_bulk_campaign_from_csv_to_flow_block_scheduled(page, demo, login, t
     page.goto(f"{page.base_url}/campaigns/")
     assert page.locator(f"#campaign-list tr[data-campaign='{campaign.pk}']").count() == 1
     shoot(page, "campaign-list")
+
+
+def test_the_send_button_says_schedule_when_scheduling(page, demo, login):
+    start(page, login, "operador", "demo")
+    individual_to_attendant(page, "ana@example.com")
+    button = page.get_by_test_id("send-campaign")
+    assert button.inner_text() == "Enviar campanha"
+    page.check("input[name='send-when'][value='schedule']")
+    assert button.inner_text() == "Agendar campanha"
+    page.check("input[name='send-when'][value='now']")
+    assert button.inner_text() == "Enviar campanha"

@@ -115,6 +115,9 @@
     function sync() {
       var when = (radios.filter(function (r) { return r.checked; })[0] || {}).value;
       show($("#schedule-fields"), when === "schedule");
+      // The button says what it will do: send now, or schedule.
+      var button = $("#send-campaign");
+      if (button) { button.textContent = button.dataset[when === "schedule" ? "labelSchedule" : "labelNow"]; }
     }
     radios.forEach(function (r) { r.addEventListener("change", sync); });
     sync();
