@@ -331,10 +331,8 @@ def socket_paths(theirs: dict) -> list[str]:
 def test_no_socket_of_the_other_bot_opens(theirs, ours, role):
     """The Desk's WebSockets, swept like the URLs: each is closed at once for a user of another
     bot in any role, and for an anonymous visitor."""
-    from asgiref.sync import async_to_sync
-
     from desk.live.consumers import FORBIDDEN
-    from tests.desk.sockets import desk_socket, session_cookie
+    from tests.desk.sockets import desk_socket, run_async, session_cookie
 
     cookie = None
     if role is not None:
@@ -350,4 +348,4 @@ def test_no_socket_of_the_other_bot_opens(theirs, ours, role):
                 closed = await socket.receive_output(timeout=3)
                 assert closed == {"type": "websocket.close", "code": FORBIDDEN}, path
 
-    async_to_sync(sweep_sockets)()
+    run_async(sweep_sockets)

@@ -5,7 +5,7 @@ in-memory channel layer; ``test_live_redis.py`` repeats the isolation check over
 """
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.test import Client
 
@@ -26,6 +26,7 @@ from tests.desk.sockets import (
     attendant_path,
     desk_socket,
     events_until_quiet,
+    run_async,
     session_cookie,
     supervisor_path,
 )
@@ -53,11 +54,6 @@ def customer_writes(desk, text: str, phone: str = "+5511987654321"):
     contact = ContactFactory(bot=desk.bot, phone=phone)
     contact_move_to_block(contact=contact, bot=desk.bot, block=desk.bot.blocks.get())
     return inbound_receive(bot=desk.bot, phone=phone, text=text)
-
-
-def run(scenario):
-    """Run an async scenario from a sync test; ORM calls inside go through sync_to_async."""
-    async_to_sync(scenario)()
 
 
 def types(events) -> list[str]:
@@ -92,7 +88,7 @@ def test_attendant_socket_hears_assignment_messages_and_close():
             (closed,) = await events_until_quiet(ana)
             assert (closed["type"], closed["status"]) == ("ticket.closed", "closed_attendant")
 
-    run(scenario)
+    run_async(scenario)
 
 
 def test_a_socket_of_bot_b_never_receives_bot_a_events():
@@ -129,7 +125,7 @@ def isolation_scenario():
             for socket in (b_ana, b_bruno, b_board):
                 assert await events_until_quiet(socket, quiet=0.3) == []
 
-    run(scenario)
+    run_async(scenario)
 
 
 def _everything_happens_on(desk) -> None:
@@ -166,7 +162,7 @@ def test_an_attendant_only_hears_about_her_own_tickets():
         services.attendant_change_status(attendant=desk.ana, status="pause")
         services.ticket_close(ticket=ticket)
 
-    run(scenario)
+    run_async(scenario)
 
 
 def test_a_directed_ticket_is_announced_only_to_its_attendant():
@@ -192,7 +188,7 @@ def test_a_directed_ticket_is_announced_only_to_its_attendant():
             ]
             assert types(await events_until_quiet(bruno)) == ["ticket.closed"]
 
-    run(scenario)
+    run_async(scenario)
 
 
 def test_status_changed_elsewhere_reaches_every_tab_and_the_board():
@@ -215,7 +211,7 @@ def test_status_changed_elsewhere_reaches_every_tab_and_the_board():
             assert await events_until_quiet(tab2) == [expected]
             assert await events_until_quiet(board) == [{"type": "board.changed"}]
 
-    run(scenario)
+    run_async(scenario)
 
 
 def test_events_leave_only_after_commit():
@@ -233,7 +229,7 @@ def test_events_leave_only_after_commit():
             await sync_to_async(rolled_back)()
             assert await events_until_quiet(ana) == []
 
-    run(scenario)
+    run_async(scenario)
 
 
 @pytest.mark.parametrize(
@@ -258,7 +254,7 @@ def test_sockets_refuse_who_the_pages_refuse(case):
                 "code": FORBIDDEN,
             }
 
-    run(scenario)
+    run_async(scenario)
 
 
 def test_logging_out_closes_the_sockets_of_that_login():
@@ -274,7 +270,7 @@ def test_logging_out_closes_the_sockets_of_that_login():
             assert await ana.receive_json_from() == {"type": "session.ended"}
             assert (await ana.receive_output(timeout=3))["code"] == FORBIDDEN
 
-    run(scenario)
+    run_async(scenario)
 
 
 def test_a_ping_gets_a_pong():
@@ -287,4 +283,4 @@ def test_a_ping_gets_a_pong():
             await ana.send_json_to({"type": "ping"})
             assert await ana.receive_json_from() == {"type": "pong"}
 
-    run(scenario)
+    run_async(scenario)
