@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from bots.admin_scoping import ScopedModelAdmin, status_actions
 from bots.errors import apply_validation_error
 from campaigns import validation
+from campaigns.admin_drafts import DraftAudienceFields, save_draft_contact, send_or_schedule
 from campaigns.models import Campaign, MessageTemplate, Recipient
 from campaigns.services import campaign_cancel, template_set_status
 
@@ -36,7 +37,7 @@ class MessageTemplateAdmin(ScopedModelAdmin):
     )
 
 
-class CampaignAdminForm(forms.ModelForm):
+class CampaignAdminForm(DraftAudienceFields, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
@@ -53,6 +54,11 @@ class CampaignAdminForm(forms.ModelForm):
             "audience_file",
             "scheduled_at",
         ]
+
+    def clean(self):
+        data = super().clean()
+        self.clean_audience_extra()  # the Draft's contact or CSV, as the wizard's step 1
+        return data
 
     def _post_clean(self):
         super()._post_clean()
@@ -97,7 +103,7 @@ class CampaignAdmin(ScopedModelAdmin):
     ]
     list_select_related = ["bot", "template"]
     date_hierarchy = "created_at"
-    actions = ["cancel"]
+    actions = ["cancel", send_or_schedule]
     fieldsets = [
         (None, {"fields": ["name", "bot", "status", "created_by", "created_at"]}),
         (
@@ -105,7 +111,10 @@ class CampaignAdmin(ScopedModelAdmin):
             {
                 "fields": [
                     "kind",
+                    "phone",
+                    "contact_name",
                     "audience_file",
+                    "skip_bad_rows",
                     "audience_size",
                     "skipped_rows",
                     "opted_out_count",
@@ -145,6 +154,7 @@ class CampaignAdmin(ScopedModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        save_draft_contact(obj, form)
 
     @admin.action(description=_("Cancel the selected campaigns"))
     def cancel(self, request, queryset):
