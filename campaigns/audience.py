@@ -55,6 +55,8 @@ class AudienceSummary:
     duplicates: int = 0
     errors: list[AudienceError] = field(default_factory=list)
     preview: list[AudienceRow] = field(default_factory=list)
+    # Valid rows with an empty cell, per column: step 2 warns when such a column fills a variable.
+    empty_cells: dict[str, int] = field(default_factory=dict)
 
 
 class AudienceParser:
@@ -142,6 +144,9 @@ def summarize_audience(
             summary.valid_rows += 1
             if len(summary.preview) < preview_rows:
                 summary.preview.append(item)
+            for column, value in item.extras.items():
+                if not value:
+                    summary.empty_cells[column] = summary.empty_cells.get(column, 0) + 1
             continue
         summary.error_count += 1
         summary.duplicates += item.code == "duplicate_phone"
@@ -266,8 +271,51 @@ def scan_audience(
         "valid_rows": summary.valid_rows,
         "error_count": summary.error_count,
         "opted_out": opted,
+        "empty_cells": summary.empty_cells,
         "errors": [{"line": e.line, "code": e.code, "params": e.params} for e in summary.errors],
         "preview": [
             [r.phone, *(r.extras.get(c, "") for c in summary.header)] for r in summary.preview
         ],
     }
+
+
+# --- Rows whose cells do not fill the template (issue 8: step 2 warns, the import skips) ------
+
+VARIABLE_EMPTY = "variable_empty"
+
+
+def mapped_columns(parameters: dict) -> list[str]:
+    """The audience columns a bulk campaign's parameters read: body variables, header, button."""
+    named = [*(parameters.get("body") or []), parameters.get("header"), parameters.get("button")]
+    return list(dict.fromkeys(c for c in named if isinstance(c, str) and c))
+
+
+def count_rows_missing(fileobj: BinaryIO, columns: list[str], *, default_region="BR") -> int:
+    """How many valid rows have an empty cell in one of ``columns``."""
+    return sum(
+        isinstance(item, AudienceRow) and any(not item.extras.get(c) for c in columns)
+        for item in AudienceParser(fileobj, default_region=default_region)
+    )
+
+
+def skip_rows_missing(
+    items: Iterator[AudienceRow | AudienceError], columns: list[str]
+) -> Iterator[AudienceRow | AudienceError]:
+    """``items`` with every row missing one of ``columns`` turned into a skipped error."""
+    for item in items:
+        if isinstance(item, AudienceRow):
+            empty = [c for c in columns if not item.extras.get(c)]
+            if empty:
+                yield AudienceError(item.line, VARIABLE_EMPTY, {"columns": empty})
+                continue
+        yield item
+
+
+def rows_to_import(
+    items: Iterator[AudienceRow | AudienceError], parameters: dict
+) -> Iterator[AudienceRow | AudienceError]:
+    """A bulk campaign's rows as it imports them: those missing a mapped cell skipped when the
+    operator chose so at step 2 (``parameters["skip_rows_missing"]``)."""
+    if parameters.get("skip_rows_missing"):
+        return skip_rows_missing(items, mapped_columns(parameters))
+    return iter(items)

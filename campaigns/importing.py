@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import jobs
-from campaigns.audience import AudienceFileError, AudienceParser, AudienceRow
+from campaigns.audience import AudienceFileError, AudienceParser, AudienceRow, rows_to_import
 from campaigns.audience_store import AudienceMember, ImportCounts, audience_store
 from campaigns.models import Campaign, CampaignStatus, ImportStatus, Recipient
 from campaigns.services import campaign_move, campaign_new, campaign_set_audience_counts
@@ -98,7 +98,9 @@ def _store_file(campaign: Campaign) -> ImportCounts:
         # Repeated phones are dropped by the store, in the database: the parser keeps no set.
         rows = (
             AudienceMember(phone=r.phone, extras=r.extras) if isinstance(r, AudienceRow) else r
-            for r in AudienceParser(fileobj, detect_duplicates=False)
+            for r in rows_to_import(
+                AudienceParser(fileobj, detect_duplicates=False), campaign.parameters or {}
+            )
         )
         with transaction.atomic():
             counts = audience_store(campaign=campaign, audience=rows, progress=progress)

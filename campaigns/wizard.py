@@ -15,7 +15,7 @@ from formtools.wizard.views import SessionWizardView
 from bots.models import BotMembership
 from bots.portal import PortalMixin
 from campaigns import selectors
-from campaigns.audience import AudienceParser
+from campaigns.audience import AudienceParser, count_rows_missing, rows_to_import
 from campaigns.audience_store import AudienceMember
 from campaigns.dispatch import campaign_create
 from campaigns.duplicate import duplicate_source, wizard_initial
@@ -108,10 +108,25 @@ class CampaignWizard(PortalMixin, SessionWizardView):
         if step == "audience":
             return {"bot": self.bot, "upload_storage": upload_storage(), "known_scan": self.scan}
         if step == "content":
-            return {"bot": self.bot, "kind": self.kind, "columns": self.scan.get("columns", [])}
+            return {
+                "bot": self.bot,
+                "kind": self.kind,
+                "columns": self.scan.get("columns", []),
+                "empty_cells": self.scan.get("empty_cells", {}),
+                "count_rows_missing": self.count_rows_missing,
+            }
         if step == "routing":
             return {"bot": self.bot, "kind": self.kind}
         return {}
+
+    def count_rows_missing(self, columns: list[str]) -> int:
+        """Rows of the uploaded CSV with an empty cell in one of ``columns`` (step 2)."""
+        token = self.scan.get("token", "")
+        storage = upload_storage()
+        if not token or not storage.exists(token):
+            return 0
+        with storage.open(token, "rb") as fileobj:
+            return count_rows_missing(fileobj, columns)
 
     def process_step(self, form):
         if self.steps.current == "audience":
@@ -206,7 +221,7 @@ def create_from_wizard(wizard: CampaignWizard, forms: dict) -> Campaign:
         transaction.on_commit(lambda: storage.delete(token))
         return campaign
     with storage.open(token, "rb") as fileobj:
-        rows = AudienceParser(fileobj)
+        rows = rows_to_import(AudienceParser(fileobj), content["parameters"])
         members = (
             AudienceMember(phone=r.phone, extras=r.extras) if hasattr(r, "phone") else r
             for r in rows
