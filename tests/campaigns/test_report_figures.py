@@ -282,3 +282,22 @@ def test_small_campaign_report_is_recomputed_on_open_large_one_reads_the_rollup(
     RecipientFactory(campaign=story.campaign, replied=True)
     assert campaign_results_current(campaign=story.campaign).replied == 4
     assert stale.pk == story.campaign.pk
+
+
+@pytest.mark.parametrize("hours_later", [0, 1, 30])
+def test_outcome_figure_agrees_with_each_recipients_outcome(story, hours_later):
+    """The figure is counted from the directives' side (cheap at a million recipients); the
+    table's filter decides per recipient. Both must tell the same story."""
+    from collections import Counter
+
+    now = SENT_AT + dt.timedelta(hours=hours_later)
+    # Another reply that joined an open ticket, this time with its directive replaced.
+    extra = story._sent(replied=True, replied_at=at(minutes=5), superseded=True)
+    figure = campaign_figures(campaign=story.campaign, now=now)["outcomes"]
+    each = Counter(
+        oc.with_outcome(story.campaign.recipients.all(), story.campaign, now).values_list(
+            "outcome", flat=True
+        )
+    )
+    assert figure == {code: each.get(code, 0) for code in figure}
+    assert sum(figure.values()) == 7 and extra.pk
