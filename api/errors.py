@@ -20,6 +20,8 @@ FIELD_PATHS = {
     "flow_block": "routing.flow_block",
     "team": "routing.team",
     "attendant_email": "routing.attendant_email",
+    "fallback": "routing.fallback_minutes",
+    "fallback_minutes": "routing.fallback_minutes",
     "audience": "phone",
     "__all__": None,
 }

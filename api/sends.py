@@ -94,12 +94,16 @@ def routing_resolve(*, bot: Bot, routing: dict) -> dict:
                 "routing.team", _("No Desk team %(team)s."), TEAM_NOT_FOUND, team=team_name
             )
     email = routing.get("attendant_email") or ""
+    minutes = routing.get("fallback_minutes")
     return {
         "routing": kind,
         "routing_bot": target,
         "flow_block": block,
         "team": team,
         "attendant_email": email if kind == Campaign.Routing.ATTENDANT else "",
+        # R22: minutes given means "hand it to the team"; the validation checks them.
+        "fallback": Campaign.Fallback.WAIT if minutes is None else Campaign.Fallback.TEAM,
+        "fallback_minutes": minutes,
     }
 
 

@@ -34,6 +34,14 @@ class RoutingIn(serializers.Serializer):
     attendant_email = serializers.EmailField(
         required=False, allow_blank=True, help_text=_("The attendant's e-mail (attendant).")
     )
+    fallback_minutes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Attendant routing (R22): after this many minutes without being attended, the reply "
+            "goes to the attendant's team; absent: it waits for the attendant."
+        ),
+    )
 
 
 class ParametersIn(serializers.Serializer):

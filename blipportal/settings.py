@@ -186,6 +186,11 @@ CELERY_BEAT_SCHEDULE = {
     "api-webhook-retries": {"task": "api.tasks.webhooks_retry_due", "schedule": 30.0},
     # Audience imports whose task was lost are enqueued again (campaigns/import_sweep.py).
     "resume-lost-imports": {"task": "campaigns.tasks.resume_lost_imports", "schedule": 300.0},
+    # Hand-over (R22), inactivity (R24), unanswered flags, auto-Offline, the distribution sweep.
+    "desk-timers": {
+        "task": "desk.tasks.desk_timers",
+        "schedule": env.float("DESK_TIMERS_INTERVAL_SECONDS", default=15.0),
+    },
 }
 
 # No scheduler tick for this long: the campaign list warns and /readyz reports the scheduler down.

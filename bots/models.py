@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bots.checks import same_bot_errors
+
 HUMAN_BLOCK_PREFIX = "desk:"
 
 
@@ -342,14 +344,8 @@ class ContactState(models.Model):
         return f"{self.contact} → {self.bot} / {self.block or '-'}"
 
     def clean(self) -> None:
-        if self.block_id and self.block.bot_id != self.bot_id:
-            raise ValidationError(
-                {
-                    "block": ValidationError(
-                        _("The block must belong to the state's bot."), code="block_other_bot"
-                    )
-                }
-            )
+        if errors := same_bot_errors(self.bot_id, block=self.block if self.block_id else None):
+            raise ValidationError(errors)
 
 
 class Message(models.Model):

@@ -22,7 +22,10 @@ def campaign_submit(*, campaign: Campaign) -> Campaign:
     """Validate and hand a Draft campaign to the engine: Scheduled, or Sending right away."""
     validation.validate_campaign_for_send(campaign=campaign)
     if campaign.attendant_id is not None or campaign.attendant is not None:
-        Campaign.objects.filter(pk=campaign.pk).update(attendant=campaign.attendant)
+        # Who receives the reply, and the absent attendant a substitute stands in for (R23).
+        Campaign.objects.filter(pk=campaign.pk).update(
+            attendant=campaign.attendant, absent_attendant=campaign.absent_attendant
+        )
     if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
         campaign_move(campaign=campaign, to=CampaignStatus.SCHEDULED)
         return campaign

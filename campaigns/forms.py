@@ -15,6 +15,7 @@ from bots.phones import InvalidPhone, normalize_phone
 from campaigns import selectors
 from campaigns.audience import AudienceFileError, mapped_columns, scan_audience
 from campaigns.models import Campaign, MessageTemplate
+from campaigns.models.campaign import FALLBACK_MAX_MINUTES
 from campaigns.validation import (
     BLOCK_OTHER_BOT,
     COLUMN_UNKNOWN,
@@ -22,6 +23,7 @@ from campaigns.validation import (
     R4_SUB_BOT_REQUIRED,
     R6_ATTENDANT_BULK,
     R16_CONTACT_OPTED_OUT,
+    R22_FALLBACK_MINUTES,
     TEAM_OTHER_BOT,
     check_contact_reachable,
     check_schedule,
@@ -310,6 +312,20 @@ class RoutingForm(forms.Form):
         empty_label=_("— choose —"),
     )
     attendant_email = forms.EmailField(label=_("Attendant's e-mail"), required=False)
+    fallback = forms.ChoiceField(
+        label=_("If the attendant cannot take the reply"),
+        choices=Campaign.Fallback.choices,
+        initial=Campaign.Fallback.WAIT,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    fallback_minutes = forms.IntegerField(
+        label=_("Minutes"),
+        required=False,
+        min_value=1,
+        max_value=FALLBACK_MAX_MINUTES,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "15"}),
+    )
 
     def __init__(self, *args, bot: Bot, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -364,7 +380,21 @@ class RoutingForm(forms.Form):
             self.add_error(
                 "team", _error(_("This team is not a Desk team of the chosen bot."), TEAM_OTHER_BOT)
             )
+        self._clean_fallback(data, attendant=routing == Campaign.Routing.ATTENDANT)
         return data
+
+    def _clean_fallback(self, data, *, attendant: bool) -> None:
+        """R22: wait for the attendant (default), or hand over to their team after N minutes."""
+        if not attendant or data.get("fallback") != Campaign.Fallback.TEAM:
+            data["fallback"], data["fallback_minutes"] = Campaign.Fallback.WAIT, None
+        elif not data.get("fallback_minutes") and "fallback_minutes" not in self.errors:
+            self.add_error(
+                "fallback_minutes",
+                _error(
+                    _("Enter after how many minutes the attendant's team takes the reply."),
+                    R22_FALLBACK_MINUTES,
+                ),
+            )
 
     def routing_fields(self) -> dict:
         """The campaign's routing columns from this (valid) form."""
@@ -382,6 +412,8 @@ class RoutingForm(forms.Form):
             "attendant_email": data["attendant_email"]
             if routing == Campaign.Routing.ATTENDANT
             else "",
+            "fallback": data.get("fallback") or Campaign.Fallback.WAIT,
+            "fallback_minutes": data.get("fallback_minutes"),
         }
 
 

@@ -86,6 +86,8 @@ def campaign_new(
     flow_block: FlowBlock | None = None,
     team: Team | None = None,
     attendant_email: str = "",
+    fallback: str = Campaign.Fallback.WAIT,
+    fallback_minutes: int | None = None,
     scheduled_at: datetime | None = None,
 ) -> Campaign:
     """An unsaved campaign that passed the send-time rules (R1, R3–R9) and full_clean."""
@@ -101,6 +103,8 @@ def campaign_new(
         flow_block=flow_block,
         team=team,
         attendant_email=(attendant_email or "").strip().lower(),
+        fallback=fallback,
+        fallback_minutes=fallback_minutes if fallback == Campaign.Fallback.TEAM else None,
         scheduled_at=scheduled_at,
     )
     # The rule checks first, so a refusal carries the rule's code (R5–R9) rather than a bare

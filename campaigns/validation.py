@@ -7,12 +7,14 @@ rule, so that each caller can point the operator at the right step.
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from bots.models import Bot
 from campaigns.models import Campaign, MessageTemplate
+from campaigns.models.campaign import FALLBACK_MAX_MINUTES
 from campaigns.selectors import is_opted_out
+from desk.absence import absence_on
 from desk.models import Attendant
 
 # Stable error codes: tests, the wizard and the scheduler's failure_code rely on them.
@@ -24,6 +26,10 @@ R6_ATTENDANT_BULK = "R6_attendant_bulk"
 R7_DESK_DISABLED = "R7_desk_disabled"
 R8_NO_HUMAN_BLOCK = "R8_no_human_block"
 R9_ROUTER_CONTEXT_OFF = "R9_router_context_off"
+R22_FALLBACK_MINUTES = "R22_fallback_minutes"
+R22_FALLBACK_NEEDS_ATTENDANT = "R22_fallback_needs_attendant"
+R23_ATTENDANT_ABSENT = "R23_attendant_absent"
+R23_SUBSTITUTE_UNAVAILABLE = "R23_substitute_unavailable"
 TEMPLATE_NOT_APPROVED = "template_not_approved"
 BLOCK_OTHER_BOT = "block_other_bot"
 TEAM_OTHER_BOT = "team_other_bot"
@@ -40,7 +46,8 @@ def _add(errors: dict, field: str, message: str, code: str, **params) -> None:
 def validate_campaign_for_send(*, campaign: Campaign) -> None:
     """Raise ValidationError({field: [errors]}) unless the campaign may be sent now.
 
-    On success, ``campaign.attendant`` holds the attendant resolved from the e-mail.
+    On success, ``campaign.attendant`` holds who receives the reply: the attendant resolved from
+    the e-mail, or their substitute while they are absent (R23, ``campaign.absent_attendant``).
     """
     errors: dict[str, list[ValidationError]] = {}
     bot = campaign.bot
@@ -63,6 +70,7 @@ def validate_campaign_for_send(*, campaign: Campaign) -> None:
             status=template.get_status_display(),
         )
     _check_routing(campaign, errors)
+    _check_fallback(campaign, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -206,6 +214,79 @@ def _resolve_attendant(campaign: Campaign, errors: dict) -> None:
         )
         return
     campaign.attendant = attendant
+    _apply_absence(campaign, attendant, errors)
+
+
+def send_day(campaign: Campaign):
+    """The operator's calendar day the campaign goes out: its scheduled time's, else today."""
+    return timezone.localdate(campaign.scheduled_at or timezone.now())
+
+
+def _in_a_team_of(attendant: Attendant, bot) -> bool:
+    return attendant.bot_id == bot.pk and attendant.teams.filter(bot=bot).exists()
+
+
+def _apply_absence(campaign: Campaign, attendant: Attendant, errors: dict) -> None:
+    """R23: an absent attendant's reply goes to their substitute, or the send is refused."""
+    campaign.absent_attendant = None
+    absence = absence_on(attendant=attendant, day=send_day(campaign))
+    if absence is None:
+        return
+    dates = {
+        "email": attendant.email,
+        "until": formats.date_format(absence.ends_on, "SHORT_DATE_FORMAT"),
+        "back": formats.date_format(absence.returns_on, "SHORT_DATE_FORMAT"),
+    }
+    substitute = absence.substitute
+    if substitute is None:
+        _add(
+            errors,
+            "attendant_email",
+            _(
+                "%(email)s is absent until %(until)s and back on %(back)s, with no substitute: "
+                "choose another attendant, or send after they are back."
+            ),
+            R23_ATTENDANT_ABSENT,
+            **dates,
+        )
+    elif not _in_a_team_of(substitute, campaign.routing_bot) or absence_on(
+        attendant=substitute, day=send_day(campaign)
+    ):
+        _add(
+            errors,
+            "attendant_email",
+            _(
+                "%(email)s is absent until %(until)s and their substitute %(substitute)s cannot "
+                "take the reply now: choose another attendant."
+            ),
+            R23_SUBSTITUTE_UNAVAILABLE,
+            substitute=substitute.email,
+            **dates,
+        )
+    else:
+        campaign.absent_attendant, campaign.attendant = attendant, substitute
+
+
+def _check_fallback(campaign: Campaign, errors: dict) -> None:
+    """R22: handing the reply to the team needs attendant routing and a wait within 24 h."""
+    if campaign.fallback != Campaign.Fallback.TEAM:
+        return
+    if campaign.routing != Campaign.Routing.ATTENDANT:
+        _add(
+            errors,
+            "fallback",
+            _("Only a reply routed to an attendant can be handed over to their team."),
+            R22_FALLBACK_NEEDS_ATTENDANT,
+        )
+    minutes = campaign.fallback_minutes
+    if not minutes or not 1 <= minutes <= FALLBACK_MAX_MINUTES:
+        _add(
+            errors,
+            "fallback_minutes",
+            _("Enter after how many minutes (1 to %(max)s) the team takes the reply."),
+            R22_FALLBACK_MINUTES,
+            max=FALLBACK_MAX_MINUTES,
+        )
 
 
 # --- Checks on what an operator or a client typed, before a campaign exists ----------------

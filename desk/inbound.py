@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bots.identities import contact_for_inbound
 from bots.models import Bot, Contact, ContactState, Message, ProcessedEnvelope
 from bots.services import message_record
+from desk.assignment import ticket_distribute
 from desk.live import events as live
 from desk.models import (
     ACTIVE_TICKET_STATUSES,
@@ -51,6 +53,7 @@ class InboundResult:
     ticket_id: int | None = None
     contact: Contact | None = None
     matched_by: str = ""  # how the contact was found (R18): identity, phone, ninth_digit, created
+    assigned_to: str = ""  # e-mail of the attendant who received a new ticket at once (R21)
 
 
 @dataclass
@@ -116,7 +119,9 @@ def inbound_receive(
     decision = decide(_context(contact=contact, text=text, now=now, facts=facts, opt_out=asked))
     if asked:
         contact_opt_out_by_reply(contact=contact, source=asked, at=now, policy=policy)
-    ticket_id = _apply(contact=contact, message=message, decision=decision, facts=facts)
+    ticket_id, assigned_to = _apply(
+        contact=contact, message=message, decision=decision, facts=facts, now=now
+    )
     routing = InboundRouting.objects.create(
         message=message,
         target=str(decision.target),
@@ -139,6 +144,7 @@ def inbound_receive(
         ticket_id=ticket_id,
         contact=contact,
         matched_by=match.matched_by,
+        assigned_to=assigned_to,
     )
 
 
@@ -178,7 +184,7 @@ def _gather(*, contact: Contact) -> _Facts:
     )
     directive = (
         ReplyDirective.objects.filter(contact=contact, superseded=False)
-        .select_related("attendant", "team")
+        .select_related("attendant", "team", "meant_for")
         .annotate(attendant_team_id=Subquery(_ATTENDANT_TEAM))
         .order_by("-sent_at", "-id")
         .first()
@@ -262,6 +268,8 @@ def _context(
             attendant_email=d.attendant.email if d.attendant else "",
             team_id=d.team_id,
             team_name=d.team.name if d.team else "",
+            fallback_minutes=d.fallback_minutes,
+            meant_for_email=d.meant_for.email if d.meant_for else "",
         )
     state = facts.state
     block = state.block if state else None
@@ -282,22 +290,42 @@ def _context(
     )
 
 
-def _apply(*, contact: Contact, message: Message, decision: Decision, facts: _Facts) -> int | None:
+def _apply(
+    *, contact: Contact, message: Message, decision: Decision, facts: _Facts, now: dt.datetime
+) -> tuple[int | None, str]:
+    """The ticket the message joins or opens, and who received a new ticket at once (R21)."""
     if decision.target == Target.FLOW_BLOCK:
-        return None  # No bot engine here: the decision is recorded and the flow would take it.
+        return None, ""  # No bot engine here: the decision is recorded and the flow would take it.
     if decision.target == Target.OPT_OUT:
-        return None  # R20: recorded on the contact; nobody is handed the conversation
+        return None, ""  # R20: recorded on the contact; nobody is handed the conversation
+    ticket_id, opened = decision.ticket_id, None
     if decision.target == Target.EXISTING_TICKET:
-        ticket_id = decision.ticket_id
         live.ticket_message(ticket_id=ticket_id, text=message.text, inbound=True)
     else:
-        ticket_id = _open_ticket(contact=contact, decision=decision, facts=facts)
-        live.ticket_waiting(ticket_id=ticket_id)
+        ticket_id, opened = _open_ticket(contact=contact, decision=decision, facts=facts, now=now)
+        live.ticket_waiting(ticket_id=ticket_id)  # announced as assigned if distributed below
     TicketMessage.objects.create(ticket_id=ticket_id, message=message)
-    return ticket_id
+    if opened is None:
+        # The customer spoke: their silence ends (R24) and they wait for an answer since now.
+        Ticket.objects.filter(pk=ticket_id).update(
+            customer_silent_since=None,
+            inactivity_warned_at=None,
+            awaiting_reply_since=Coalesce("awaiting_reply_since", Value(now)),
+        )
+        return ticket_id, ""
+    placement = {
+        "bot_id": opened.bot_id,
+        "team_id": opened.team_id,
+        "requested_attendant_id": opened.requested_attendant_id,
+    }
+    assigned = ticket_distribute(ticket_id=ticket_id, now=now, ticket=placement, announce=False)
+    return ticket_id, assigned.email if assigned else ""
 
 
-def _open_ticket(*, contact: Contact, decision: Decision, facts: _Facts) -> int:
+def _open_ticket(
+    *, contact: Contact, decision: Decision, facts: _Facts, now: dt.datetime
+) -> tuple[int, Ticket | None]:
+    """The new ticket's id and row; when another message opened one first, its id and None."""
     if decision.reason_code == ReasonCode.DIRECTIVE:
         bot_id = facts.directive.bot_id
         routed_by = Ticket.RoutedBy.DIRECTIVE
@@ -326,6 +354,11 @@ def _open_ticket(*, contact: Contact, decision: Decision, facts: _Facts) -> int:
         routing_code=str(decision.reason_code),
         routing_params=decision.reason_params,
         directive_id=decision.directive_id,
+        meant_for=facts.directive.meant_for if decision.directive_id else None,
+        fallback_at=now + dt.timedelta(minutes=decision.fallback_minutes)
+        if decision.fallback_minutes
+        else None,
+        awaiting_reply_since=now,
     )
     try:
         with transaction.atomic():
@@ -333,5 +366,6 @@ def _open_ticket(*, contact: Contact, decision: Decision, facts: _Facts) -> int:
             ticket.save(force_insert=True)
     except IntegrityError:
         # Another message of the same contact opened a ticket a moment ago: join it.
-        return Ticket.objects.get(contact=contact, status__in=ACTIVE_TICKET_STATUSES).pk
-    return ticket.pk
+        joined = Ticket.objects.get(contact=contact, status__in=ACTIVE_TICKET_STATUSES)
+        return joined.pk, None
+    return ticket.pk, ticket

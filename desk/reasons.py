@@ -25,10 +25,23 @@ def _when(value: str) -> str:
 
 
 def _directive(p: dict) -> str:
-    return _("campaign '%(campaign)s' directs the reply here until %(until)s") % {
+    reason = _("campaign '%(campaign)s' directs the reply here until %(until)s") % {
         "campaign": p["source_label"],
         "until": _when(p["valid_until"]),
     }
+    if p.get("meant_for"):
+        # R23: the campaign chose an attendant who was away; their substitute took it.
+        reason += " " + _("(meant for %(absent)s, who is absent: the substitute receives it)") % {
+            "absent": p["meant_for"]
+        }
+    return reason
+
+
+def _fallback(p: dict) -> str:
+    return _(
+        "campaign '%(campaign)s' chose %(attendant)s, who did not attend within %(minutes)s "
+        "minutes: handed over to the team (R22)"
+    ) % {"campaign": p["source_label"], "attendant": p["attendant"], "minutes": p["minutes"]}
 
 
 def _rule(p: dict) -> str:
@@ -57,6 +70,7 @@ _RENDER = {
     "no_default_team": lambda p: _("no rule matched and the bot has no Default team"),
     "flow_block": _flow,
     "opt_out": lambda p: _("the contact opted out of campaigns: no ticket, no flow"),
+    "R22_fallback": _fallback,
     "transfer": lambda p: (
         _("transferred from ticket #%(n)s to %(target)s")
         % {"n": p["ticket"], "target": p["target"]}

@@ -78,6 +78,8 @@ class DirectiveData:
     attendant_email: str = ""
     team_id: int | None = None
     team_name: str = ""
+    fallback_minutes: int | None = None  # R22: hand the ticket to the team after N minutes
+    meant_for_email: str = ""  # R23: the absent attendant the substitute stands in for
 
     def __post_init__(self) -> None:
         if (self.attendant_id is None) == (self.team_id is None):
@@ -111,6 +113,7 @@ class Decision:
     block_id: str | None = None
     directive_id: int | None = None
     rule_id: int | None = None
+    fallback_minutes: int | None = None
 
     @property
     def reason(self) -> str:
@@ -148,6 +151,10 @@ def _follow_directive(directive: DirectiveData) -> Decision:
     }
     if directive.attendant_id is not None:
         params["attendant_email"] = directive.attendant_email
+        if directive.meant_for_email:
+            params["meant_for"] = directive.meant_for_email
+        if directive.fallback_minutes:
+            params["fallback_minutes"] = directive.fallback_minutes
     else:
         params["team_name"] = directive.team_name
     target = Target.TEAM if directive.attendant_id is None else Target.ATTENDANT
@@ -158,6 +165,7 @@ def _follow_directive(directive: DirectiveData) -> Decision:
         attendant_id=directive.attendant_id,
         team_id=directive.team_id,
         directive_id=directive.id,
+        fallback_minutes=directive.fallback_minutes if directive.attendant_id else None,
     )
 
 
@@ -229,9 +237,12 @@ _PHRASES = {
 
 def _directive_reason(params: dict[str, Any]) -> str:
     until = datetime.fromisoformat(params["valid_until"]).astimezone(UTC)
-    return (
+    reason = (
         f"directive of campaign '{params['source_label']}' valid until {until:%Y-%m-%d %H:%M} UTC"
     )
+    if params.get("meant_for"):
+        reason += f" (substitute for {params['meant_for']}, absent)"
+    return reason
 
 
 def _rule_reason(params: dict[str, Any]) -> str:

@@ -12,11 +12,19 @@ from django.utils.translation import gettext as _
 from bots.gateway import GatewayError, get_gateway
 from bots.models import Bot, Contact, FlowBlock, Message
 from bots.services import message_record
+from desk.assignment import (
+    attendant_fill_slots,
+    attendant_take_next,
+    desk_settings_for,
+    fill_slots_after_commit,
+    ticket_distribute,
+)
 from desk.live import events as live
 from desk.models import (
     ACTIVE_TICKET_STATUSES,
     DEFAULT_TEAM_NAME,
     Attendant,
+    ClosingTag,
     ReplyDirective,
     Team,
     TeamMembership,
@@ -25,6 +33,7 @@ from desk.models import (
     TicketSequence,
     TicketStatus,
 )
+from desk.presence import attendant_change_status, attendant_heartbeat  # noqa: F401 (re-exported)
 
 DIRECTIVE_LIFETIME = dt.timedelta(hours=24)
 # WhatsApp lets a business send free text only within 24 h of the contact's last message.
@@ -51,19 +60,6 @@ def attendant_set_teams(*, attendant: Attendant, teams: Iterable[Team]) -> None:
     )
 
 
-def attendant_change_status(*, attendant: Attendant, status: str) -> Attendant:
-    if status not in Attendant.Status.values:
-        raise ValidationError(
-            {"status": ValidationError(_("Unknown status."), code="attendant_status")}
-        )
-    Attendant.objects.filter(pk=attendant.pk).update(
-        status=status, status_changed_at=timezone.now()
-    )
-    live.attendant_status_changed(attendant_id=attendant.pk)
-    attendant.refresh_from_db(fields=["status", "status_changed_at"])
-    return attendant
-
-
 @transaction.atomic
 def directive_create(
     *,
@@ -75,12 +71,15 @@ def directive_create(
     attendant: Attendant | None = None,
     team: Team | None = None,
     human_block: FlowBlock | None = None,
+    meant_for: Attendant | None = None,
+    fallback_minutes: int | None = None,
 ) -> ReplyDirective:
     """Leave a directive for the contact's next reply, valid 24 h after the send (R11).
 
     A later send replaces the earlier directive (R12): the current one is superseded in the same
     transaction, and the partial unique index guarantees one current directive per contact even
-    when two sends to the same contact race.
+    when two sends to the same contact race. ``meant_for`` is the absent attendant a substitute
+    stands in for (R23); ``fallback_minutes`` hands the reply to the team after that wait (R22).
     """
     ReplyDirective.objects.filter(contact=contact, superseded=False).update(superseded=True)
     directive = _new_directive(
@@ -92,6 +91,8 @@ def directive_create(
         human_block=human_block,
         source_label=source_label,
         source_id=source_id,
+        meant_for=meant_for,
+        fallback_minutes=fallback_minutes,
     )
     directive.full_clean(validate_constraints=False)
     directive.save()
@@ -108,6 +109,8 @@ def directives_create_many(
     team: Team | None = None,
     human_block: FlowBlock | None = None,
     keep_newer: bool = False,
+    meant_for: Attendant | None = None,
+    fallback_minutes: int | None = None,
 ) -> list[ReplyDirective]:
     """``directive_create`` for many contacts sent by one campaign: one UPDATE, one INSERT (R12).
 
@@ -139,6 +142,8 @@ def directives_create_many(
         "human_block": human_block,
         "source_label": source_label,
         "source_id": source_id,
+        "meant_for": meant_for,
+        "fallback_minutes": fallback_minutes,
     }
     return ReplyDirective.objects.bulk_create(
         _new_directive(contact, sent_at, **target)
@@ -186,28 +191,12 @@ def attendant_has_free_slot(*, attendant: Attendant) -> bool:
     return held < attendant.slots
 
 
-def _next_waiting_ids(attendant: Attendant, limit: int = 5) -> list[int]:
-    """Directed to the attendant first (oldest first), then the oldest undirected of their teams."""
-    waiting = Ticket.objects.filter(status=TicketStatus.WAITING).order_by("created_at", "id")
-    directed = list(
-        waiting.filter(requested_attendant=attendant).values_list("id", flat=True)[:limit]
-    )
-    if directed:
-        return directed
-    teams = TeamMembership.objects.filter(attendant=attendant).values("team_id")
-    return list(
-        waiting.filter(requested_attendant__isnull=True, team_id__in=teams).values_list(
-            "id", flat=True
-        )[:limit]
-    )
-
-
 @transaction.atomic
 def ticket_attend_next(*, attendant: Attendant) -> Ticket | None:
     """Attend a new customer (R13): claim the next waiting ticket, or None when nothing waits.
 
-    The claim is a compare-and-set filtered on status=waiting, so two attendants pressing the
-    button together never get the same ticket: the loser simply tries the next one.
+    The claim is a compare-and-set filtered on status=waiting and skips tickets another
+    transaction holds, so two attendants pressing the button together never get the same ticket.
     """
     # Lock the attendant's row so two clicks of the same person cannot both pass the slot check.
     attendant = Attendant.objects.select_for_update().get(pk=attendant.pk)
@@ -221,25 +210,41 @@ def ticket_attend_next(*, attendant: Attendant) -> Ticket | None:
             _("All your slots are taken: close a ticket before attending a new customer."),
             code="slots_full",
         )
-    for _attempt in range(5):
-        candidates = _next_waiting_ids(attendant)
-        if not candidates:
-            return None
-        for ticket_id in candidates:
-            claimed = Ticket.objects.filter(pk=ticket_id, status=TicketStatus.WAITING).update(
-                status=TicketStatus.OPEN, attendant=attendant, opened_at=timezone.now()
-            )
-            if claimed:
-                live.ticket_assigned(ticket_id=ticket_id)
-                return Ticket.objects.get(pk=ticket_id)
-    return None
+    claimed = attendant_take_next(attendant=attendant, free_slots=1)
+    return Ticket.objects.get(pk=claimed[0]) if claimed else None
+
+
+def _closing_tags(ticket: Ticket, tags: Iterable[ClosingTag]) -> list[ClosingTag]:
+    """The chosen tags, each an active tag of the ticket's bot; at least one when required."""
+    tags = list(tags)
+    if any(tag.bot_id != ticket.bot_id or not tag.is_active for tag in tags):
+        raise ValidationError(
+            {"tags": ValidationError(_("Choose tags of this Desk."), code="tag_other_bot")}
+        )
+    if not tags and desk_settings_for(bot_id=ticket.bot_id).closing_tag_required:
+        raise ValidationError(
+            {
+                "tags": ValidationError(
+                    _("Choose at least one closing tag to close this ticket."),
+                    code="R25_closing_tag_required",
+                )
+            }
+        )
+    return tags
 
 
 @transaction.atomic
-def ticket_close(*, ticket: Ticket) -> Ticket:
+def ticket_close(*, ticket: Ticket, tags: Iterable[ClosingTag] = ()) -> Ticket:
+    """The attendant (or a supervisor) closes an open ticket, with its closing tags (R25).
+
+    The freed slot takes the next waiting customer at once in automatic mode (R21).
+    """
+    tags = _closing_tags(ticket, tags)
     if not _move(ticket=ticket, new=TicketStatus.CLOSED_BY_ATTENDANT, closed_at=timezone.now()):
         raise ValidationError(_("This ticket changed meanwhile."), code="ticket_changed")
+    ticket.tags.add(*tags)
     live.ticket_closed(ticket_id=ticket.pk, attendant_id=ticket.attendant_id)
+    attendant_fill_slots(attendant_id=ticket.attendant_id)
     ticket.refresh_from_db()
     return ticket
 
@@ -272,12 +277,19 @@ def ticket_transfer(
         routing_code="transfer",
         routing_params={"ticket": ticket.sequence, "target": target},
         directive_id=ticket.directive_id,
+        awaiting_reply_since=ticket.awaiting_reply_since,
     )
     new.full_clean(validate_constraints=False)
     new.save()
     Ticket.objects.filter(pk=ticket.pk).update(transferred_to=new)
     live.ticket_closed(ticket_id=ticket.pk, attendant_id=ticket.attendant_id)
-    live.ticket_waiting(ticket_id=new.pk)
+    live.ticket_waiting(ticket_id=new.pk)  # announced as assigned if distributed just below
+    # The new ticket is placed now; the freed slot fills once this transaction has committed,
+    # so that no transaction ever waits for the rows of two separate choices (desk.assignment).
+    ticket_distribute(ticket_id=new.pk, announce=False)
+    if ticket.status == TicketStatus.OPEN:
+        fill_slots_after_commit(attendant_id=ticket.attendant_id)
+    new.refresh_from_db()
     return new
 
 
@@ -303,20 +315,40 @@ def ticket_reply(*, ticket: Ticket, attendant: Attendant | None, text: str) -> M
             ),
             code="window_closed",
         )
+    message = ticket_send_text(ticket=ticket, attendant=attendant, text=text)
+    if message.status == Message.Status.SENT:
+        # The customer's turn now: the inactivity clock starts, the unanswered flag clears (R24).
+        Ticket.objects.filter(pk=ticket.pk).update(
+            customer_silent_since=message.created_at,
+            inactivity_warned_at=None,
+            awaiting_reply_since=None,
+            unanswered_flagged_at=None,
+        )
+    return message
+
+
+def ticket_send_text(
+    *, ticket: Ticket, attendant: Attendant | None, text: str, payload: dict | None = None
+) -> Message:
+    """Record a text on the ticket, then hand it to the gateway; Failed with the reason if refused.
+
+    No checks: ``ticket_reply`` (the attendant) and the inactivity warning (the Desk) make them.
+    """
     with transaction.atomic():
         message = message_record(
             bot=ticket.bot,
-            contact=contact,
+            contact=ticket.contact,
             direction=Message.Direction.OUTBOUND,
             text=text,
             status=Message.Status.PENDING,
+            payload=payload,
         )
         TicketMessage.objects.create(ticket=ticket, message=message, attendant=attendant)
         live.ticket_message(ticket_id=ticket.pk, text=text, inbound=False)
     # Outside the transaction: the message is on record before the network is touched.
     try:
         gateway_id = get_gateway().send_text(
-            bot=ticket.bot, contact=contact, message_id=str(message.pk), text=text
+            bot=ticket.bot, contact=ticket.contact, message_id=str(message.pk), text=text
         )
     except GatewayError as exc:
         Message.objects.filter(pk=message.pk).update(

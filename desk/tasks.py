@@ -1,4 +1,4 @@
-"""Celery tasks of the Desk: thin adapters over its services; each takes ids."""
+"""Celery tasks of the Desk: thin adapters over its services; each takes ids, safe to run twice."""
 
 from celery import shared_task
 
@@ -9,3 +9,11 @@ def send_opt_out_confirmation(*, contact_id: int, opted_out_at: str, text: str) 
 
     sent = opt_out_confirmation_send(contact_id=contact_id, opted_out_at=opted_out_at, text=text)
     return sent is not None
+
+
+@shared_task(name="desk.tasks.desk_timers")
+def desk_timers() -> dict:
+    from desk.timers import desk_timers_tick
+
+    result = desk_timers_tick()
+    return {key: value if isinstance(value, int) else len(value) for key, value in result.items()}

@@ -2,13 +2,18 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bots.checks import same_bot_errors
 from bots.models import Bot, FlowBlock
 from campaigns.models.templates import MessageTemplate
 from desk.models import Attendant, Team
+
+# A directive lives 24 h (R11): a later hand-over would never happen.
+FALLBACK_MAX_MINUTES = 24 * 60
 
 
 class CampaignStatus(models.TextChoices):
@@ -70,6 +75,10 @@ class Campaign(models.Model):
         TEAM = "team", _("Desk team")
         ATTENDANT = "attendant", _("Attendant")
 
+    class Fallback(models.TextChoices):
+        WAIT = "wait", _("Wait for the attendant")
+        TEAM = "team", _("After some minutes, hand it to the attendant's team")
+
     bot = models.ForeignKey(
         Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="campaigns"
     )
@@ -119,6 +128,27 @@ class Campaign(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Resolved from the e-mail when the campaign is validated."),
+    )
+    absent_attendant = models.ForeignKey(
+        Attendant,
+        verbose_name=_("absent attendant"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Chosen by e-mail but absent at send: the substitute receives it (R23)."),
+    )
+    fallback = models.CharField(
+        _("if the attendant cannot take the reply"),
+        max_length=4,
+        choices=Fallback.choices,
+        default=Fallback.WAIT,
+    )
+    fallback_minutes = models.PositiveIntegerField(
+        _("minutes before the hand-over"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(FALLBACK_MAX_MINUTES)],
     )
     audience_file = models.FileField(_("audience file"), upload_to="audiences/%Y/%m/", blank=True)
     audience_size = models.PositiveIntegerField(_("audience size"), default=0)
@@ -189,6 +219,14 @@ class Campaign(models.Model):
                 ),
             ),
             models.CheckConstraint(
+                condition=Q(fallback="wait", fallback_minutes__isnull=True)
+                | Q(fallback="team", routing="attendant", fallback_minutes__gte=1),
+                name="campaign_R22_fallback_valid",
+                violation_error_message=_(
+                    "Handing the reply to the team needs attendant routing and the minutes (R22)."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="scheduled", scheduled_at__isnull=True),
                 name="campaign_scheduled_has_time",
                 violation_error_message=_("A scheduled campaign needs its date and time."),
@@ -213,10 +251,9 @@ class Campaign(models.Model):
                 _("Campaigns are sent from the router, not from a sub-bot."),
                 code="campaign_on_sub_bot",
             )
-        if self.template_id and self.bot_id and self.template.bot_id != self.bot_id:
-            errors["template"] = ValidationError(
-                _("The template belongs to another bot."), code="template_other_bot"
-            )
+        errors.update(
+            same_bot_errors(self.bot_id, template=self.template if self.template_id else None)
+        )
         if self.routing_bot_id and self.bot_id and self.routing_bot.top_level.pk != self.bot_id:
             errors["routing_bot"] = ValidationError(
                 _("The routing bot must be this bot or one of its sub-bots."),

@@ -115,6 +115,11 @@ def routing_apply(*, campaign: Campaign, sent: list[tuple], late: bool = False) 
                 team=campaign.team if campaign.routing == Campaign.Routing.TEAM else None,
                 human_block=campaign.flow_block,
                 keep_newer=late,
+                # R23: the absent attendant a substitute stands in for; R22: the hand-over.
+                meant_for=campaign.absent_attendant,
+                fallback_minutes=campaign.fallback_minutes
+                if campaign.fallback == Campaign.Fallback.TEAM
+                else None,
             )
     if sent and (campaign.flow_block is not None or campaign.routing == Campaign.Routing.FLOW):
         contacts_move_to_block(

@@ -49,7 +49,8 @@ def send_recipients(*, campaign_id: int, recipient_ids: list[int]) -> int:
     """Send every recipient of the batch this worker manages to claim; returns how many sent."""
     campaign = (
         Campaign.objects.select_related("bot", "template", "routing_bot", "flow_block")
-        .select_related("team", "attendant", "routing_bot__router", "bot__router")
+        .select_related("team", "attendant", "absent_attendant", "routing_bot__router")
+        .select_related("bot__router")
         .get(pk=campaign_id)
     )
     sent = 0

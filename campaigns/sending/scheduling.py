@@ -46,6 +46,7 @@ def campaign_dispatch_scheduled(*, campaign: Campaign, now: dt.datetime) -> bool
             dispatched_at=now,
             lateness_seconds=lateness,
             attendant=campaign.attendant,
+            absent_attendant=campaign.absent_attendant,
         )
         if won:
             transaction.on_commit(lambda: jobs.start_sending(campaign_id=campaign.pk))

@@ -35,6 +35,21 @@ class ReplyDirective(models.Model):
         blank=True,
         related_name="+",
     )
+    meant_for = models.ForeignKey(
+        Attendant,
+        verbose_name=_("meant for"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The absent attendant the campaign chose; the substitute receives it (R23)."),
+    )
+    fallback_minutes = models.PositiveIntegerField(
+        _("hand over to the team after (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the reply waits for the attendant (R22)."),
+    )
     source_label = models.CharField(_("campaign"), max_length=200)
     source_id = models.PositiveBigIntegerField(_("campaign id"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"))

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bots.checks import same_bot_errors
 from bots.models import Bot
 from desk.models.teams import Team
 
@@ -48,14 +49,8 @@ class AttendanceRule(models.Model):
         return f"{self.priority}. {self.name}"
 
     def clean(self) -> None:
-        if self.bot_id and self.team_id and self.team.bot_id != self.bot_id:
-            raise ValidationError(
-                {
-                    "team": ValidationError(
-                        _("The team must belong to the rule's bot."), code="team_other_bot"
-                    )
-                }
-            )
+        if errors := same_bot_errors(self.bot_id, team=self.team if self.team_id else None):
+            raise ValidationError(errors)
 
 
 class RuleCondition(models.Model):

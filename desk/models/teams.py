@@ -7,10 +7,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from bots.checks import same_bot_errors
 from bots.models import Bot
-
-DEFAULT_TEAM_NAME = "Default"
-
 
 DEFAULT_TEAM_NAME = "Default"
 
@@ -53,12 +51,24 @@ class Team(models.Model):
             )
 
 
+class AttendantStatus(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PAUSE = "pause", _("Pause")
+    INVISIBLE = "invisible", _("Invisible")
+    OFFLINE = "offline", _("Offline")
+
+
+# The legal status moves of an attendant. Pause → Pause is a change of pause reason.
+ATTENDANT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AttendantStatus.ONLINE: frozenset({"pause", "invisible", "offline"}),
+    AttendantStatus.PAUSE: frozenset({"online", "pause", "invisible", "offline"}),
+    AttendantStatus.INVISIBLE: frozenset({"online", "pause", "offline"}),
+    AttendantStatus.OFFLINE: frozenset({"online", "pause", "invisible"}),
+}
+
+
 class Attendant(models.Model):
-    class Status(models.TextChoices):
-        ONLINE = "online", _("Online")
-        PAUSE = "pause", _("Pause")
-        INVISIBLE = "invisible", _("Invisible")
-        OFFLINE = "offline", _("Offline")
+    Status = AttendantStatus
 
     bot = models.ForeignKey(
         Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="attendants"
@@ -83,6 +93,26 @@ class Attendant(models.Model):
         related_name="attendants",
     )
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    pause_reason = models.ForeignKey(
+        "desk.PauseReason",
+        verbose_name=_("pause reason"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_seen_at = models.DateTimeField(
+        _("Desk last seen"),
+        null=True,
+        blank=True,
+        help_text=_("Last heartbeat of an open Desk page of this attendant."),
+    )
+    last_assigned_at = models.DateTimeField(
+        _("last new ticket"),
+        null=True,
+        blank=True,
+        help_text=_("When the attendant last received a new ticket: ties go to the longest wait."),
+    )
 
     class Meta:
         verbose_name = _("attendant")
@@ -111,6 +141,11 @@ class Attendant(models.Model):
                 name="attendant_slots_positive",
                 violation_error_message=_("An attendant needs at least one slot."),
             ),
+            models.CheckConstraint(
+                condition=Q(status="pause") | Q(pause_reason__isnull=True),
+                name="attendant_pause_reason_only_in_pause",
+                violation_error_message=_("Only a paused attendant has a pause reason."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +155,10 @@ class Attendant(models.Model):
         # E-mails are compared the way people expect: case does not matter.
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def can_move(old: str, new: str) -> bool:
+        return new in ATTENDANT_TRANSITIONS.get(old, frozenset())
 
     def clean(self) -> None:
         self.email = (self.email or "").strip().lower()
@@ -155,7 +194,7 @@ class TeamMembership(models.Model):
         return f"{self.attendant} — {self.team.name}"
 
     def clean(self) -> None:
-        if self.attendant_id and self.team_id and self.attendant.bot_id != self.team.bot_id:
-            raise ValidationError(
-                _("An attendant can only join teams of its own bot."), code="team_other_bot"
-            )
+        if not (self.attendant_id and self.team_id):
+            return
+        if errors := same_bot_errors(self.attendant.bot_id, team=self.team):
+            raise ValidationError(errors)

@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bots.checks import same_bot_errors
 from bots.models import Bot, Contact, FlowBlock, Message
+from desk.models.closing import ClosingTag
 from desk.models.directives import ReplyDirective
 from desk.models.teams import Attendant, Team
 
@@ -14,7 +16,7 @@ class TicketStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting")
     OPEN = "open", _("Open")
     CLOSED_BY_ATTENDANT = "closed_attendant", _("Closed by the attendant")
-    CLOSED_BY_CLIENT = "closed_client", _("Closed by the client")
+    CLOSED_BY_CLIENT = "closed_client", _("Closed by client inactivity")
     TRANSFERRED = "transferred", _("Transferred")
 
 
@@ -46,6 +48,7 @@ class Ticket(models.Model):
         DEFAULT = "default", _("Default team")
         TRANSFER = "transfer", _("Transfer")
         MANUAL = "manual", _("Manual")
+        FALLBACK = "fallback", _("Hand-over to the team (R22)")
 
     bot = models.ForeignKey(
         Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="tickets"
@@ -98,6 +101,35 @@ class Ticket(models.Model):
         blank=True,
         related_name="transferred_from",
     )
+    meant_for = models.ForeignKey(
+        Attendant,
+        verbose_name=_("meant for"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The attendant the campaign chose, when the ticket went elsewhere (R22, R23)."),
+    )
+    fallback_at = models.DateTimeField(
+        _("hand over to the team at"),
+        null=True,
+        blank=True,
+        help_text=_("A directed ticket still waiting then goes to the attendant's team (R22)."),
+    )
+    on_hold = models.BooleanField(
+        _("on hold"), default=False, help_text=_("Exempt from the inactivity timers (R24).")
+    )
+    # The inactivity clocks (R24), kept by the inbound pipeline and the attendant's replies:
+    # the customer is silent since the attendant's last message, or waits for an answer since.
+    customer_silent_since = models.DateTimeField(_("customer silent since"), null=True, blank=True)
+    inactivity_warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    awaiting_reply_since = models.DateTimeField(
+        _("waiting for an answer since"), null=True, blank=True
+    )
+    unanswered_flagged_at = models.DateTimeField(_("flagged unanswered at"), null=True, blank=True)
+    tags = models.ManyToManyField(
+        ClosingTag, verbose_name=_("closing tags"), blank=True, related_name="tickets"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -119,6 +151,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["attendant"], condition=Q(status="open"), name="ticket_open_by_attendant"
             ),
+            # The timers look at few rows: directed tickets with a hand-over, open tickets.
+            models.Index(
+                fields=["fallback_at"],
+                condition=Q(status="waiting", fallback_at__isnull=False),
+                name="ticket_fallback_due",
+            ),
+            models.Index(fields=["bot"], condition=Q(status="open"), name="ticket_open_by_bot"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -156,17 +195,13 @@ class Ticket(models.Model):
         return new in TICKET_TRANSITIONS.get(old, frozenset())
 
     def clean(self) -> None:
-        errors = {}
-        if self.team_id and self.bot_id and self.team.bot_id != self.bot_id:
-            errors["team"] = ValidationError(
-                _("The team must belong to the ticket's bot."), code="team_other_bot"
-            )
-        for field in ("attendant", "requested_attendant"):
-            person = getattr(self, field)
-            if person is not None and person.bot_id != self.bot_id:
-                errors[field] = ValidationError(
-                    _("The attendant must belong to the ticket's bot."), code="attendant_other_bot"
-                )
+        errors = same_bot_errors(
+            self.bot_id,
+            team=self.team if self.team_id else None,
+            attendant=self.attendant,
+            requested_attendant=self.requested_attendant,
+            meant_for=self.meant_for,
+        )
         if errors:
             raise ValidationError(errors)
 

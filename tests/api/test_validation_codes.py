@@ -14,7 +14,7 @@ from campaigns.models import Campaign
 from tests.api import scenarios
 from tests.api.factories import client_for
 from tests.bots.factories import ContactFactory, FlowBlockFactory, SubBotFactory
-from tests.desk.factories import TeamFactory
+from tests.desk.factories import AttendantAbsenceFactory, AttendantFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +106,27 @@ def _schedule_in_past(s):
     return _message(s, scheduled_at=(timezone.now() - dt.timedelta(minutes=5)).isoformat())
 
 
+def _r22_minutes(s):
+    return _message(s, routing=s.routing(fallback_minutes=0))
+
+
+def _r22_needs_attendant(s):
+    return _message(s, routing=s.routing("team", fallback_minutes=10))
+
+
+def _r23_absent(s):
+    AttendantAbsenceFactory(attendant=s.attendant, starts_on=timezone.localdate())
+    return _message(s)
+
+
+def _r23_substitute_unavailable(s):
+    outsider = AttendantFactory(bot=s.target, email="zeca@example.com", teams=[])
+    AttendantAbsenceFactory(
+        attendant=s.attendant, starts_on=timezone.localdate(), substitute=outsider
+    )
+    return _message(s)
+
+
 def _column_unknown(s):
     return "/api/v1/campaigns", s.bulk(parameters={"body": ["sobrenome"]})
 
@@ -127,6 +148,18 @@ SCENARIOS = {
     validation.R16_CONTACT_OPTED_OUT: (False, _opted_out, "phone"),
     validation.SCHEDULE_IN_PAST: (False, _schedule_in_past, "scheduled_at"),
     validation.COLUMN_UNKNOWN: (False, _column_unknown, "parameters"),
+    validation.R22_FALLBACK_MINUTES: (False, _r22_minutes, "routing.fallback_minutes"),
+    validation.R22_FALLBACK_NEEDS_ATTENDANT: (
+        False,
+        _r22_needs_attendant,
+        "routing.fallback_minutes",
+    ),
+    validation.R23_ATTENDANT_ABSENT: (False, _r23_absent, "routing.attendant_email"),
+    validation.R23_SUBSTITUTE_UNAVAILABLE: (
+        False,
+        _r23_substitute_unavailable,
+        "routing.attendant_email",
+    ),
 }
 
 

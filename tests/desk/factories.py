@@ -6,14 +6,21 @@ from django.utils import timezone
 from desk.models import (
     AttendanceRule,
     Attendant,
+    AttendantAbsence,
+    AttendantStatusChange,
+    ClosingTag,
+    DeskSettings,
     InboundRouting,
     OptOutSettings,
+    PauseReason,
+    QuickReply,
     ReplyDirective,
     RuleCondition,
     Team,
     TeamMembership,
     Ticket,
     TicketMessage,
+    TicketNote,
     TicketSequence,
 )
 from tests.bots.factories import BotFactory, ContactFactory, MessageFactory
@@ -51,6 +58,7 @@ class AttendantFactory(factory.django.DjangoModelFactory):
     class Params:
         offline = factory.Trait(status=Attendant.Status.OFFLINE)
         paused = factory.Trait(status=Attendant.Status.PAUSE)
+        invisible = factory.Trait(status=Attendant.Status.INVISIBLE)
 
 
 class TeamMembershipFactory(factory.django.DjangoModelFactory):
@@ -119,6 +127,14 @@ class TicketFactory(factory.django.DjangoModelFactory):
             attendant=factory.SubFactory(AttendantFactory, bot=factory.SelfAttribute("..bot")),
             opened_at=factory.LazyFunction(timezone.now),
         )
+        # The attendant wrote last and the customer has been silent since (R24).
+        customer_silent = factory.Trait(
+            open=True, customer_silent_since=factory.LazyFunction(timezone.now)
+        )
+        # The customer wrote last and waits for the attendant's answer.
+        awaiting_reply = factory.Trait(
+            open=True, awaiting_reply_since=factory.LazyFunction(timezone.now)
+        )
 
 
 class TicketMessageFactory(factory.django.DjangoModelFactory):
@@ -150,3 +166,73 @@ class OptOutSettingsFactory(factory.django.DjangoModelFactory):
     bot = factory.SubFactory(BotFactory)
     keywords = factory.LazyFunction(lambda: ["SAIR", "CHEGA"])
     confirmation = "Tudo certo."
+class DeskSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeskSettings
+        django_get_or_create = ["bot"]
+
+    bot = factory.SubFactory(BotFactory, desk_enabled=True)
+
+    class Params:
+        manual = factory.Trait(distribution=DeskSettings.Distribution.MANUAL)
+        inactivity = factory.Trait(inactivity_warning_minutes=10, inactivity_close_minutes=5)
+
+
+class PauseReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PauseReason
+
+    bot = factory.SubFactory(BotFactory)
+    name = factory.Sequence(lambda n: f"Pausa {n}")
+
+
+class AttendantStatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttendantStatusChange
+
+    attendant = factory.SubFactory(AttendantFactory)
+    old_status = Attendant.Status.OFFLINE
+    status = Attendant.Status.ONLINE
+    source = AttendantStatusChange.Source.DESK
+    changed_at = factory.LazyFunction(timezone.now)
+
+
+class AttendantAbsenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttendantAbsence
+
+    attendant = factory.SubFactory(AttendantFactory)
+    starts_on = factory.LazyFunction(timezone.localdate)
+    ends_on = factory.LazyAttribute(lambda a: a.starts_on + dt.timedelta(days=6))
+
+    class Params:
+        with_substitute = factory.Trait(
+            substitute=factory.SubFactory(
+                AttendantFactory, bot=factory.SelfAttribute("..attendant.bot")
+            )
+        )
+
+
+class ClosingTagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClosingTag
+
+    bot = factory.SubFactory(BotFactory)
+    name = factory.Sequence(lambda n: f"Etiqueta {n}")
+
+
+class TicketNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TicketNote
+
+    ticket = factory.SubFactory(TicketFactory)
+    text = "Cliente pediu retorno amanhã."
+
+
+class QuickReplyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuickReply
+
+    bot = factory.SubFactory(BotFactory)
+    title = factory.Sequence(lambda n: f"Resposta {n}")
+    text = "Olá, {first_name}! Como posso ajudar?"

@@ -16,7 +16,12 @@ from desk.services import (
     ticket_transfer,
 )
 from tests.bots.factories import BotFactory, ContactFactory
-from tests.desk.factories import AttendantFactory, TeamFactory, TicketFactory
+from tests.desk.factories import (
+    AttendantFactory,
+    DeskSettingsFactory,
+    TeamFactory,
+    TicketFactory,
+)
 from tests.services import require_postgres
 
 
@@ -86,14 +91,26 @@ def test_slots_full_takes_nothing(queue):
     assert Ticket.objects.filter(status="waiting").count() == 1
 
 
-def test_closing_frees_a_slot(queue):
+def test_manual_mode_closing_frees_a_slot_for_the_button(queue):
     bot, team, ana = queue
+    DeskSettingsFactory(bot=bot, manual=True)
     tickets = [waiting(bot, team, m) for m in (3, 2, 1)]
     ticket_attend_next(attendant=ana)
     ticket_attend_next(attendant=ana)
     closed = ticket_close(ticket=Ticket.objects.get(pk=tickets[0].pk))
     assert closed.status == "closed_attendant" and closed.closed_at
+    assert Ticket.objects.get(pk=tickets[2].pk).status == "waiting"
     assert ticket_attend_next(attendant=ana) == tickets[2]
+
+
+def test_R21_closing_frees_a_slot_that_takes_the_next_customer_at_once(queue):
+    bot, team, ana = queue
+    tickets = [waiting(bot, team, m) for m in (3, 2, 1)]
+    ticket_attend_next(attendant=ana)
+    ticket_attend_next(attendant=ana)
+    ticket_close(ticket=Ticket.objects.get(pk=tickets[0].pk))
+    third = Ticket.objects.get(pk=tickets[2].pk)
+    assert (third.status, third.attendant) == ("open", ana)
 
 
 def test_close_only_from_open(queue):
@@ -105,6 +122,7 @@ def test_close_only_from_open(queue):
 
 def test_transfer_to_an_attendant_makes_a_directed_waiting_ticket(queue):
     bot, team, ana = queue
+    DeskSettingsFactory(bot=bot, manual=True)
     bruno = AttendantFactory(bot=bot, teams=[team])
     ticket = waiting(bot, team, 1)
     ticket_attend_next(attendant=ana)

@@ -112,7 +112,8 @@ def test_R18_a_landline_reply_is_never_matched_to_a_mobile(client):
 def test_R18_receive_message_accepts_an_identity_and_prints_the_contact(sent_to_ana, capsys):
     call_command("receive_message", sent_to_ana.bot.slug, OLD_NODE, "oi")
     contact = Contact.objects.get()
-    contact_line, routing_line = capsys.readouterr().out.splitlines()
+    contact_line, routing_line, assigned_line = capsys.readouterr().out.splitlines()
     assert contact_line == f"contact {contact.pk} {NEW}: matched by ninth_digit"
     assert routing_line.startswith("attendant (directive)")
+    assert assigned_line == "assigned to ana@example.com"  # Ana is Online (R21)
     assert contact.whatsapp_identity == "551187654321@wa.gw.msging.net"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from bots.models import Message, ProcessedEnvelope
 from bots.services import contact_move_to_block, message_record
 from desk.models import InboundRouting, Ticket, TicketMessage
-from desk.services import directive_create
+from desk.services import attendant_change_status, directive_create
 from tests.bots.factories import BotFactory, ContactFactory, FlowBlockFactory, SubBotFactory
 from tests.desk.factories import (
     AttendanceRuleFactory,
@@ -63,7 +63,9 @@ def test_text_message_is_recorded_routed_and_linked(client, desk):
         desk.contact,
     )
     ticket = Ticket.objects.get()
-    assert (ticket.team, ticket.routed_by, ticket.status) == (desk.vendas, "rule", "waiting")
+    # Ana is Online in Vendas with free slots: automatic distribution hands it to her (R21).
+    assert (ticket.team, ticket.routed_by, ticket.status) == (desk.vendas, "rule", "open")
+    assert ticket.attendant == desk.ana
     assert ticket.sequence == 1
     routing = InboundRouting.objects.get(message=message)
     assert (routing.reason_code, routing.ticket) == ("rule", ticket)
@@ -177,7 +179,7 @@ def _directive(desk, *, sent_at, attendant=None, team=None, label="Black Friday"
 
 
 def test_R10_directive_beats_a_matching_rule(client, desk):
-    bruno = AttendantFactory(bot=desk.bot, email="bruno@example.com")
+    bruno = AttendantFactory(bot=desk.bot, email="bruno@example.com", offline=True)
     directive = _directive(desk, sent_at=timezone.now() - dt.timedelta(hours=1), attendant=bruno)
     post(client, desk.bot, envelope(text="Quero comprar"))
     ticket = Ticket.objects.get()
@@ -263,11 +265,27 @@ def test_ticket_numbers_follow_per_bot(client, desk):
 
 def test_receive_message_command_runs_the_pipeline(desk, capsys):
     call_command("receive_message", desk.bot.slug, "+55 11 98765-4321", "quero comprar")
-    contact_line, routing_line = capsys.readouterr().out.splitlines()
+    contact_line, routing_line, assigned_line = capsys.readouterr().out.splitlines()
+    assert assigned_line == "assigned to ana@example.com"
     assert contact_line.startswith(f"contact {desk.contact.pk} {PHONE}")
     assert contact_line.endswith("matched by phone")
     assert routing_line.startswith("team (rule)")
     assert Ticket.objects.get().contact == desk.contact
+
+
+def test_R21_receive_message_prints_who_received_the_ticket_at_once(desk, capsys):
+    call_command("receive_message", desk.bot.slug, PHONE, "quero comprar")
+    assert capsys.readouterr().out.splitlines()[-1] == "assigned to ana@example.com"
+    # The next message joins the open ticket: nobody is assigned anew, nothing printed.
+    call_command("receive_message", desk.bot.slug, PHONE, "e o preço?")
+    assert "assigned to" not in capsys.readouterr().out
+
+
+def test_R21_receive_message_prints_no_attendant_when_the_ticket_waits(desk, capsys):
+    attendant_change_status(attendant=desk.ana, status="offline")
+    call_command("receive_message", desk.bot.slug, PHONE, "quero comprar")
+    out = capsys.readouterr().out
+    assert "team (rule)" in out and "assigned to" not in out
 
 
 def test_receive_message_command_refuses_unknown_bot_and_bad_phone(desk):

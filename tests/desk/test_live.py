@@ -14,6 +14,7 @@ from bots.services import contact_move_to_block
 from desk import services
 from desk.inbound import inbound_receive
 from desk.live.consumers import FORBIDDEN
+from desk.models import DeskSettings
 from tests.bots.factories import (
     BotFactory,
     BotMembershipFactory,
@@ -21,7 +22,12 @@ from tests.bots.factories import (
     FlowBlockFactory,
     UserFactory,
 )
-from tests.desk.factories import AttendantFactory, TeamFactory, TicketFactory
+from tests.desk.factories import (
+    AttendantFactory,
+    DeskSettingsFactory,
+    TeamFactory,
+    TicketFactory,
+)
 from tests.desk.sockets import (
     attendant_path,
     desk_socket,
@@ -37,6 +43,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def make_desk(name: str):
     """A bot with a team, two attendants with logins (Ana, Bruno) and an admin (supervisor)."""
     bot = BotFactory(slug=f"loja-{name}")
+    # These scenarios pull customers with Attend a new customer: the Desk's manual mode (R21).
+    DeskSettingsFactory(bot=bot, manual=True)
     team = TeamFactory(bot=bot, name="Default")  # where a reply no rule claims waits
     FlowBlockFactory(bot=bot, human=True)
     people = {}
@@ -187,6 +195,24 @@ def test_a_directed_ticket_is_announced_only_to_its_attendant():
                 {"type": "queue.changed", "directed": True, "waiting": 2}
             ]
             assert types(await events_until_quiet(bruno)) == ["ticket.closed"]
+
+    run_async(scenario)
+
+
+def test_R21_an_automatic_assignment_is_announced_once_to_its_attendant():
+    desk = make_desk("a")
+    DeskSettings.objects.filter(bot=desk.bot).update(distribution="automatic")
+    services.attendant_change_status(attendant=desk.bruno, status="offline")
+    cookie = session_cookie(desk.ana.user)
+
+    async def scenario():
+        async with desk_socket(attendant_path(desk.ana), cookie) as ana:
+            await ana.receive_json_from()
+            result = await sync_to_async(customer_writes)(desk, "Quero comprar")
+            assert result.assigned_to == desk.ana.email
+            heard = await events_until_quiet(ana)
+            assert types(heard) == ["ticket.assigned", "queue.changed"]
+            assert heard[0]["ticket"] == result.ticket_id
 
     run_async(scenario)
 

@@ -37,6 +37,9 @@ class Command(BaseCommand):
         decision = result.decision
         ticket = f" ticket={result.ticket_id}" if result.ticket_id else ""
         self.stdout.write(f"{decision.target} ({decision.reason_code}){ticket}: {decision.reason}")
+        if result.assigned_to:
+            # R21: the ticket went at once to an Online attendant with a free slot.
+            self.stdout.write(f"assigned to {result.assigned_to}")
 
 
 def _sender(raw: str) -> tuple[str, str]:
