@@ -51,9 +51,19 @@ class CampaignAdminForm(DraftAudienceFields, forms.ModelForm):
             "flow_block",
             "team",
             "attendant_email",
+            "fallback",
+            "fallback_minutes",
             "audience_file",
             "scheduled_at",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # R22: waiting for the attendant is the default, as in the wizard.
+        self.fields["fallback"].required = False
+
+    def clean_fallback(self):
+        return self.cleaned_data.get("fallback") or Campaign.Fallback.WAIT
 
     def clean(self):
         data = super().clean()
@@ -90,6 +100,7 @@ class CampaignAdmin(ScopedModelAdmin):
     readonly_fields = [
         "status",
         "attendant",
+        "absent_attendant",
         "dispatched_at",
         "finished_at",
         "lateness_seconds",
@@ -132,6 +143,9 @@ class CampaignAdmin(ScopedModelAdmin):
                     "team",
                     "attendant_email",
                     "attendant",
+                    "absent_attendant",
+                    "fallback",
+                    "fallback_minutes",
                 ]
             },
         ),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from bots.models import Bot, Contact, FlowBlock
 from bots.phones import phone_forms
 from campaigns.models import Campaign, MessageTemplate, Recipient
+from desk.absence import absences_on
 from desk.models import Attendant, Team
 
 RS = Recipient.Status
@@ -123,13 +124,18 @@ def routing_targets(*, bot: Bot) -> QuerySet[Bot]:
 def routing_options(*, bot: Bot) -> RoutingOptions:
     targets = list(routing_targets(bot=bot))
     ids = [t.pk for t in targets]
+    attendants = list(
+        Attendant.objects.filter(bot_id__in=ids, teams__isnull=False)
+        .distinct()
+        .order_by("bot_id", "email")
+    )
+    # R14 shows each status; R23 who is away today and who stands in for them.
+    away = absences_on(attendants=attendants, day=timezone.localdate())
+    for attendant in attendants:
+        attendant.absence_today = away.get(attendant.pk)
     return RoutingOptions(
         bots=targets,
         blocks=list(FlowBlock.objects.filter(bot_id__in=ids).order_by("bot_id", "name")),
         teams=list(Team.objects.filter(bot_id__in=ids).order_by("bot_id", "name")),
-        attendants=list(
-            Attendant.objects.filter(bot_id__in=ids, teams__isnull=False)
-            .distinct()
-            .order_by("bot_id", "email")
-        ),
+        attendants=attendants,
     )

@@ -23,6 +23,7 @@ from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
 from campaigns.importing import campaign_create_importing
 from campaigns.models import Campaign
 from campaigns.uploads import upload_storage
+from desk.absence import absence_on
 from desk.models import Attendant
 
 # CSVs with more rows than this are imported by a Celery task after the wizard returns;
@@ -49,6 +50,8 @@ FIELD_STEP = {
     "flow_block": "routing",
     "team": "routing",
     "attendant_email": "routing",
+    "fallback": "routing",
+    "fallback_minutes": "routing",
     "scheduled_at": "send",
 }
 
@@ -159,7 +162,10 @@ class CampaignWizard(PortalMixin, SessionWizardView):
             attendant = Attendant.objects.filter(
                 bot=data["routing_bot"], email__iexact=email
             ).first()
-        return {"data": data, "attendant": attendant}
+        # R23: step 4 says who receives the reply while the chosen attendant is away (today;
+        # a scheduled send is checked again for its own day).
+        absence = absence_on(attendant=attendant, day=timezone.localdate()) if attendant else None
+        return {"data": data, "attendant": attendant, "absence": absence}
 
     # --- finishing ---------------------------------------------------------------------------
 

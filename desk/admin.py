@@ -6,16 +6,23 @@ from bots.admin_scoping import ScopedInline, ScopedModelAdmin, status_actions
 from desk.models import (
     AttendanceRule,
     Attendant,
+    AttendantAbsence,
+    AttendantStatusChange,
+    ClosingTag,
+    DeskSettings,
     InboundRouting,
     OptOutSettings,
+    PauseReason,
+    QuickReply,
     ReplyDirective,
     RuleCondition,
     Team,
     TeamMembership,
     Ticket,
+    TicketNote,
 )
 from desk.models.optout import default_opt_out_keywords
-from desk.services import attendant_change_status
+from desk.presence import attendant_change_status
 
 
 class TeamMembershipInline(ScopedInline):
@@ -28,6 +35,16 @@ class AttendantTeamInline(ScopedInline):
     model = TeamMembership
     verbose_name = _("team")
     verbose_name_plural = _("teams")
+
+
+class AbsenceInline(ScopedInline):
+    """Vacations and leaves (R23): campaigns cannot choose the attendant then, unless a
+    substitute is set, who receives the replies instead."""
+
+    model = AttendantAbsence
+    fk_name = "attendant"
+    bot_path = "attendant__bot"
+    fields = ["starts_on", "ends_on", "substitute", "note"]
 
 
 @admin.register(Team)
@@ -54,12 +71,20 @@ class AttendantAdmin(ScopedModelAdmin):
     list_display = ["email", "name", "bot", "status", "slots", "team_names", "user"]
     list_filter = ["status", "bot"]
     search_fields = ["email", "name"]
-    readonly_fields = ["status", "status_changed_at"]
-    inlines = [AttendantTeamInline]
+    readonly_fields = [
+        "status",
+        "pause_reason",
+        "status_changed_at",
+        "last_seen_at",
+        "last_assigned_at",
+    ]
+    inlines = [AttendantTeamInline, AbsenceInline]
     list_select_related = ["bot", "user"]
     actions = status_actions(
         Attendant.Status,
-        lambda a, status: attendant_change_status(attendant=a, status=status),
+        lambda a, status: attendant_change_status(
+            attendant=a, status=status, source=AttendantStatusChange.Source.ADMIN
+        ),
         label=_("Set status: {status}"),
         prefix="set_status",
     )
@@ -205,3 +230,100 @@ class OptOutSettingsAdmin(ScopedModelAdmin):
     @admin.display(description=_("opt-out keywords"))
     def keyword_list(self, obj):
         return ", ".join(obj.keywords or [])
+@admin.register(DeskSettings)
+class DeskSettingsAdmin(ScopedModelAdmin):
+    list_display = [
+        "bot",
+        "distribution",
+        "hide_attend_button",
+        "offline_after_minutes",
+        "inactivity_warning_minutes",
+        "inactivity_close_minutes",
+        "closing_tag_required",
+    ]
+    list_select_related = ["bot"]
+    fieldsets = [
+        (None, {"fields": ["bot"]}),
+        (_("Distribution (R21)"), {"fields": ["distribution", "hide_attend_button"]}),
+        (_("Statuses"), {"fields": ["offline_after_minutes"]}),
+        (
+            _("Inactivity (R24)"),
+            {
+                "fields": [
+                    "inactivity_warning_minutes",
+                    "inactivity_warning_text",
+                    "inactivity_close_minutes",
+                    "inactivity_close_tag",
+                    "unanswered_flag_minutes",
+                ]
+            },
+        ),
+        (_("Closing (R25)"), {"fields": ["closing_tag_required"]}),
+    ]
+
+
+@admin.register(PauseReason)
+class PauseReasonAdmin(ScopedModelAdmin):
+    list_display = ["name", "bot", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "bot"]
+    search_fields = ["name"]
+    list_select_related = ["bot"]
+
+
+@admin.register(ClosingTag)
+class ClosingTagAdmin(ScopedModelAdmin):
+    list_display = ["name", "bot", "is_active"]
+    list_filter = ["is_active", "bot"]
+    search_fields = ["name"]
+    list_select_related = ["bot"]
+
+
+@admin.register(QuickReply)
+class QuickReplyAdmin(ScopedModelAdmin):
+    list_display = ["title", "bot", "team", "text"]
+    list_filter = ["bot", "team"]
+    search_fields = ["title", "text"]
+    list_select_related = ["bot", "team"]
+
+
+@admin.register(AttendantAbsence)
+class AttendantAbsenceAdmin(ScopedModelAdmin):
+    bot_path = "attendant__bot"
+    list_display = ["attendant", "starts_on", "ends_on", "substitute", "note"]
+    list_filter = ["starts_on"]
+    search_fields = ["attendant__email", "substitute__email", "note"]
+    list_select_related = ["attendant", "substitute"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(AttendantStatusChange)
+class AttendantStatusChangeAdmin(ScopedModelAdmin):
+    """The status history the supervisor reads: who, when, to what, why, by whom."""
+
+    bot_path = "attendant__bot"
+    list_display = ["changed_at", "attendant", "old_status", "status", "reason_name", "source"]
+    list_filter = ["status", "source"]
+    search_fields = ["attendant__email", "reason_name"]
+    list_select_related = ["attendant"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketNote)
+class TicketNoteAdmin(ScopedModelAdmin):
+    bot_path = "ticket__bot"
+    list_display = ["created_at", "ticket", "author", "text"]
+    search_fields = ["text", "ticket__contact__phone"]
+    list_select_related = ["ticket__contact", "author"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

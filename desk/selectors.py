@@ -1,10 +1,25 @@
 """Reads of the Desk: who is an attendant where, queues, tickets and conversations."""
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.utils import timezone
 
 from bots.access import has_role
 from bots.models import Bot, BotMembership, Contact, Message
-from desk.models import ACTIVE_TICKET_STATUSES, Attendant, Team, Ticket, TicketStatus
+from desk.absence import absences_on
+from desk.assignment import desk_settings_for
+from desk.models import (
+    ACTIVE_TICKET_STATUSES,
+    Attendant,
+    ClosingTag,
+    PauseReason,
+    Team,
+    Ticket,
+    TicketStatus,
+)
+from desk.quick_replies import quick_replies_for
 
 CONVERSATION_LIMIT = 200
 
@@ -19,7 +34,7 @@ def attendants_of_user(*, user, bot: Bot) -> QuerySet[Attendant]:
         return Attendant.objects.none()
     return (
         Attendant.objects.filter(user=user, bot_id__in=desk_bot_ids(bot))
-        .select_related("bot")
+        .select_related("bot", "pause_reason")
         .order_by("bot__slug", "id")
     )
 
@@ -55,7 +70,7 @@ def waiting_counts_for(*, attendant: Attendant) -> dict[str, int]:
 def visible_ticket(*, user, bot: Bot, pk: int) -> Ticket | None:
     """A ticket of the bot's Desks the user may open: supervisors all, attendants their own."""
     tickets = Ticket.objects.filter(pk=pk, bot_id__in=desk_bot_ids(bot)).select_related(
-        "contact", "team", "attendant", "requested_attendant", "bot", "transferred_to"
+        "contact", "team", "attendant", "requested_attendant", "meant_for", "bot", "transferred_to"
     )
     if not is_supervisor(user=user, bot=bot):
         mine = attendants_of_user(user=user, bot=bot)
@@ -79,32 +94,65 @@ def transfer_targets(*, ticket: Ticket) -> tuple[QuerySet[Team], QuerySet[Attend
     return teams, attendants
 
 
+BOARD_TICKETS_PER_TEAM = 20
+
+
+@dataclass
+class Queue:
+    """One team on the supervisor board: how many wait, since when, the first of them."""
+
+    team: Team
+    count: int = 0
+    oldest: dt.datetime | None = None
+    tickets: list = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.tickets)
+
+
 def supervisor_overview(*, bot: Bot) -> dict:
-    """Waiting tickets per team (directed ones flagged) and attendants with their load."""
+    """Per team: waiting count, longest wait, the first waiting tickets (directed ones first).
+
+    Per attendant: status with pause reason and since when, load against slots, customers left
+    unanswered (R24's flag) and absence today.
+    """
     bot_ids = desk_bot_ids(bot)
-    waiting = sorted(
-        Ticket.objects.filter(bot_id__in=bot_ids, status=TicketStatus.WAITING)
-        .select_related("contact", "team", "requested_attendant", "bot")
-        .order_by("created_at", "id"),
-        # Directed tickets go first, as they do for Attend a new customer (R13); sorted() is stable.
-        key=lambda t: t.requested_attendant_id is None,
-    )
-    teams = list(
-        Team.objects.filter(bot_id__in=bot_ids).select_related("bot").order_by("bot__slug", "name")
-    )
-    by_team = {t.pk: [] for t in teams}
-    for ticket in waiting:
-        by_team.setdefault(ticket.team_id, []).append(ticket)
-    attendants = (
+    waiting = Ticket.objects.filter(bot_id__in=bot_ids, status=TicketStatus.WAITING)
+    teams = Team.objects.filter(bot_id__in=bot_ids).select_related("bot")
+    queues = {t.pk: Queue(team=t) for t in teams.order_by("bot__slug", "name")}
+    for row in waiting.values("team_id").annotate(n=Count("id"), oldest=Min("created_at")):
+        queues[row["team_id"]].count, queues[row["team_id"]].oldest = row["n"], row["oldest"]
+    for queue in queues.values():
+        if queue.count:
+            first = waiting.filter(team=queue.team).select_related(
+                "contact", "requested_attendant", "bot"
+            )
+            # Directed tickets go first, as they do for their attendant (R13).
+            queue.tickets = list(
+                first.order_by(F("requested_attendant").asc(nulls_last=True), "created_at", "id")[
+                    :BOARD_TICKETS_PER_TEAM
+                ]
+            )
+    open_ = Q(tickets__status=TicketStatus.OPEN)
+    attendants = list(
         Attendant.objects.filter(bot_id__in=bot_ids)
-        .select_related("bot")
-        .annotate(open_count=Count("tickets", filter=Q(tickets__status=TicketStatus.OPEN)))
+        .select_related("bot", "pause_reason")
+        .annotate(
+            open_count=Count("tickets", filter=open_),
+            unanswered=Count(
+                "tickets", filter=open_ & Q(tickets__unanswered_flagged_at__isnull=False)
+            ),
+        )
         .order_by("bot__slug", "email")
     )
+    away = absences_on(attendants=attendants, day=timezone.localdate())
+    for attendant in attendants:
+        attendant.absence_today = away.get(attendant.pk)
     return {
-        "queues": [(team, by_team.get(team.pk, [])) for team in teams],
-        "attendants": list(attendants),
-        "waiting_total": len(waiting),
+        "queues": list(queues.values()),
+        "attendants": attendants,
+        "waiting_total": sum(q.count for q in queues.values()),
     }
 
 
@@ -114,3 +162,49 @@ def contact_of(*, bot: Bot, phone: str) -> Contact | None:
 
 def active_ticket_of(*, contact: Contact) -> Ticket | None:
     return Ticket.objects.filter(contact=contact, status__in=ACTIVE_TICKET_STATUSES).first()
+
+
+def status_choices(*, attendant: Attendant) -> list[tuple[str, str]]:
+    """What the status picker offers: a Pause per active reason of the bot (Blip's pauses)."""
+    reasons = PauseReason.objects.filter(bot_id=attendant.bot_id, is_active=True)
+    status = Attendant.Status
+    pauses = [(f"pause:{r.pk}", f"{status.PAUSE.label} — {r.name}") for r in reasons]
+    return [
+        (status.ONLINE, status.ONLINE.label),
+        *(pauses or [(status.PAUSE, status.PAUSE.label)]),
+        (status.INVISIBLE, status.INVISIBLE.label),
+        (status.OFFLINE, status.OFFLINE.label),
+    ]
+
+
+def status_value(*, attendant: Attendant) -> str:
+    if attendant.status == Attendant.Status.PAUSE and attendant.pause_reason_id:
+        return f"pause:{attendant.pause_reason_id}"
+    return attendant.status
+
+
+def pause_reason_of(*, attendant: Attendant, pk: str) -> PauseReason | None:
+    if not pk.isdigit():
+        return None
+    return PauseReason.objects.filter(pk=pk, bot_id=attendant.bot_id, is_active=True).first()
+
+
+def closing_tags_of(*, ticket: Ticket, ids) -> list:
+    """The chosen closing tags of the ticket's bot; foreign or malformed ids are dropped."""
+    ids = [i for i in ids if str(i).isdigit()]
+    return list(ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True, pk__in=ids))
+
+
+def ticket_tools(*, ticket: Ticket, mine: bool, is_supervisor: bool) -> dict:
+    """What the ticket's tools show: tags to close with, notes, quick replies, hold."""
+    settings = desk_settings_for(bot_id=ticket.bot_id)
+    return {
+        "closing_tags": ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True),
+        "closing_tag_required": settings.closing_tag_required,
+        "ticket_tags": list(ticket.tags.all()) if not ticket.is_active else [],
+        "notes": list(ticket.notes.select_related("author")),
+        "can_note": mine or is_supervisor,
+        "quick_replies": quick_replies_for(ticket=ticket) if mine else [],
+        "can_hold": ticket.status == TicketStatus.OPEN and (mine or is_supervisor),
+        "inactivity_on": bool(settings.inactivity_warning_minutes),
+    }

@@ -61,6 +61,8 @@ class DeskMixin(PortalMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(desk_nav_context(self.request, self.bot, self.desk_page))
+        # Every Desk page an attendant has open keeps them from going Offline by themselves.
+        context["heartbeat_for"] = self.chosen_attendant()
         return context
 
 
@@ -69,8 +71,16 @@ class StatusView(DeskMixin, View):
         attendant = self.chosen_attendant()
         if attendant is None:
             raise Http404
+        status, _sep, reason_id = (request.POST.get("status") or "").partition(":")
+        reason = selectors.pause_reason_of(attendant=attendant, pk=reason_id) if reason_id else None
         try:
-            services.attendant_change_status(attendant=attendant, status=request.POST.get("status"))
+            if reason_id and reason is None:
+                raise ValidationError(
+                    _("This pause reason is not available."), code="pause_reason_other_bot"
+                )
+            services.attendant_change_status(
+                attendant=attendant, status=status, pause_reason=reason, by=request.user
+            )
         except ValidationError as exc:
             flash_error(request, exc)
         return redirect(f"{reverse('desk:home')}?attendant={attendant.pk}")
@@ -166,11 +176,14 @@ class TicketTransferView(TicketMixin, View):
         except ValidationError as exc:
             flash_error(request, exc)
             return redirect(self.ticket_url(ticket))
-        messages.success(
-            request,
-            _("Ticket transferred: it waits as #%(number)s.") % {"number": new.sequence},
-            extra_tags="transferred",
-        )
+        if new.attendant is not None:  # automatic distribution placed it at once (R21)
+            text = _("Ticket transferred: #%(number)s went to %(who)s.") % {
+                "number": new.sequence,
+                "who": new.attendant,
+            }
+        else:
+            text = _("Ticket transferred: it waits as #%(number)s.") % {"number": new.sequence}
+        messages.success(request, text, extra_tags="transferred")
         return redirect("desk:supervisor" if not self.is_mine(ticket) else "desk:home")
 
 
@@ -179,8 +192,9 @@ class TicketCloseView(TicketMixin, View):
         ticket = self.get_ticket()
         if not (self.is_mine(ticket) or selectors.is_supervisor(user=request.user, bot=self.bot)):
             raise Http404
+        tags = selectors.closing_tags_of(ticket=ticket, ids=request.POST.getlist("tags"))
         try:
-            services.ticket_close(ticket=ticket)
+            services.ticket_close(ticket=ticket, tags=tags)
         except ValidationError as exc:
             flash_error(request, exc)
             return redirect(self.ticket_url(ticket))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from desk import selectors, services, workspace
+from desk.assignment import desk_settings_for
 from desk.live.urls import attendant_socket_path, supervisor_socket_path
 from desk.models import Attendant, TicketStatus
 from desk.views import DeskMixin, TicketMixin, reply_blocker
@@ -34,6 +35,17 @@ def list_context(attendant: Attendant | None, active_ticket=None) -> dict:
     }
 
 
+def status_context(attendant: Attendant | None) -> dict:
+    """The status picker (pause reasons of the bot), its timer, and the Desk's distribution mode."""
+    if attendant is None:
+        return {"statuses": Attendant.Status.choices}
+    return {
+        "statuses": selectors.status_choices(attendant=attendant),
+        "status_value": selectors.status_value(attendant=attendant),
+        "desk_settings": desk_settings_for(bot_id=attendant.bot_id),
+    }
+
+
 class WorkspaceMixin(DeskMixin):
     template_name = "desk/workspace.html"
 
@@ -44,8 +56,8 @@ class WorkspaceMixin(DeskMixin):
         return {
             "attendant": attendant,
             "my_attendants": self.my_attendants(),
-            "statuses": Attendant.Status.choices,
             "list_url": list_url,
+            **status_context(attendant),
             **list_context(attendant, ticket),
         }
 
@@ -102,6 +114,8 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
             reached_by=workspace.reached_by(contact=ticket.contact),
             desk_socket=self.socket_for(me, supervisor=supervisor),
         )
+        # Closing tags, notes, quick replies, on hold (R24, R25).
+        context.update(selectors.ticket_tools(ticket=ticket, mine=mine, is_supervisor=supervisor))
         return context
 
     def my_attendant_on(self, ticket) -> Attendant | None:

@@ -160,12 +160,14 @@ def attendant_status_changed(*, attendant_id: int) -> None:
     def build() -> Delivery:
         row = (
             Attendant.objects.filter(pk=attendant_id)
-            .values("id", "status", "bot_id", "bot__router_id")
+            .values("id", "status", "pause_reason_id", "bot_id", "bot__router_id")
             .first()
         )
         if row is None:
             return []
         event = {"type": Event.STATUS_CHANGED, "attendant": row["id"], "status": row["status"]}
+        if row["pause_reason_id"]:  # the status picker's value of a pause with its reason
+            event["value"] = f"pause:{row['pause_reason_id']}"
         return [(groups.attendant(row["id"]), event), _board(row)]
 
     after_commit(build)

@@ -14,7 +14,6 @@ from bots.models import Bot, BotMembership
 from bots.services import contact_get_or_create, contact_move_to_block
 from desk.inbound import inbound_receive
 from desk.models import Attendant, Ticket
-from desk.services import ticket_attend_next
 from tests.browser.conftest import DESKTOP, log_in
 
 CUSTOMER = "+5511987654321"
@@ -22,14 +21,14 @@ GENEROUS_MS = 5000
 
 
 def _ana_holds_a_ticket() -> Ticket:
-    """Carla wrote to the router's human block and Ana (Online on vendas) took her."""
+    """Carla wrote to the router's human block and Ana (Online on vendas) received her (R21)."""
     router = Bot.objects.get(slug="demo-router")
     vendas = Bot.objects.get(slug="vendas")
     contact = contact_get_or_create(bot=router, phone=CUSTOMER)
     contact_move_to_block(contact=contact, bot=vendas, block=vendas.blocks.get(kind="human"))
-    inbound_receive(bot=router, phone=CUSTOMER, text="Quero comprar o plano anual")
-    ana = Attendant.objects.get(bot=vendas, email="ana@example.com")
-    return ticket_attend_next(attendant=ana)
+    result = inbound_receive(bot=router, phone=CUSTOMER, text="Quero comprar o plano anual")
+    assert result.assigned_to == "ana@example.com"
+    return Ticket.objects.get(pk=result.ticket_id)
 
 
 def _bia_on_loja() -> None:

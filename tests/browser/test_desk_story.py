@@ -1,4 +1,8 @@
-"""The Desk in the browser: a campaign's directed reply reaches Ana, who answers the customer."""
+"""The Desk in the browser: a campaign's directed reply reaches Ana, who answers the customer.
+
+Ana is Online and the demo Desk distributes automatically (R21): the customer lands among her open
+tickets without a click.
+"""
 
 import datetime as dt
 
@@ -48,7 +52,7 @@ def _campaign_sent_to_ana():
     return contact
 
 
-def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, demo, login):
+def test_R21_reply_lands_in_anas_open_tickets_without_a_click(page, browser, demo, login):
     _campaign_sent_to_ana()
     # Ana, in her own browser, waits on her Desk: nobody yet.
     ana_context = browser.new_context(viewport=DESKTOP, locale="pt-BR")
@@ -59,8 +63,7 @@ def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, dem
     ana.goto(f"{ana.base_url}/desk/")
     # The WSGI live server has no WebSockets: the page falls back to polling.
     ana.locator("html[data-desk-live=polling]").wait_for()
-    directed = ana.get_by_test_id("waiting-directed").locator("strong")
-    assert directed.inner_text() == "0"
+    assert ana.get_by_test_id("my-ticket").count() == 0
 
     # The customer (played by the admin in the simulator) sees the active message and replies.
     login("admin", "admin")
@@ -75,15 +78,17 @@ def test_directed_reply_attended_by_ana_reaches_the_simulator(page, browser, dem
     screenshot(page, "simulator_reply")
 
     ticket = Ticket.objects.get(contact__phone=CUSTOMER)
-    assert (ticket.status, ticket.requested_attendant.email) == ("waiting", "ana@example.com")
+    assert (ticket.status, ticket.attendant.email) == ("open", "ana@example.com")
 
-    # Ana's page was not reloaded: the counter updates by itself, then she attends.
-    ana.get_by_test_id("waiting-directed").locator("strong", has_text="1").wait_for()
-    screenshot(ana, "desk_home_waiting")
+    # Ana's page was not reloaded and she clicked nothing: the customer is among her tickets.
+    mine = ana.locator(f"[data-testid=my-ticket][data-ticket='{ticket.pk}']")
+    mine.wait_for()
+    assert ana.get_by_test_id("waiting-directed").locator("strong").inner_text() == "0"
+    screenshot(ana, "desk_home_assigned")
     ana.set_viewport_size(PHONE)
     screenshot(ana, "desk_home_phone")
     ana.set_viewport_size(DESKTOP)
-    ana.get_by_test_id("attend-next").click()
+    mine.locator("a").click()
     ana.wait_for_url(f"**/desk/demo-router/tickets/{ticket.pk}/")
     conversation = ana.get_by_test_id("conversation")
     assert conversation.locator("[data-kind=template]").inner_text().count(TEMPLATE_TEXT[:20]) == 1

@@ -54,4 +54,6 @@ def test_supervisor_sees_the_directed_ticket_arrive_and_transfers_it(page, demo,
     page.wait_for_url("**/desk/supervisor/")
     ticket.refresh_from_db()
     assert ticket.status == "transferred"
-    assert (ticket.transferred_to.team, ticket.transferred_to.status) == (vendas_team, "waiting")
+    # Ana is Online in Vendas: the transferred customer goes to her at once (R21).
+    new = ticket.transferred_to
+    assert (new.team, new.status, new.attendant.email) == (vendas_team, "open", "ana@example.com")

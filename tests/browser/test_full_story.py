@@ -1,6 +1,6 @@
 """The whole promise, in the browser, on the demo data: an operator sends an active message
-routed to Ana, the contact replies in the simulator, Ana attends and answers, and the answer
-reaches the contact (R2, R10, R11, R13)."""
+routed to Ana, the contact replies in the simulator, Ana receives the customer and answers, and
+the answer reaches the contact (R2, R10, R11, R13, R21)."""
 
 import datetime as dt
 
@@ -36,12 +36,13 @@ def test_whole_story_from_the_wizard_to_the_attendants_answer(page, browser, dem
     page.get_by_test_id("sim-send").click()
     page.wait_for_load_state("networkidle")
     ticket = Ticket.objects.get(contact__phone=PHONE)
-    assert ticket.routed_by == "directive" and ticket.status == "waiting"
+    assert ticket.routed_by == "directive" and ticket.status == "open"
     assert ticket.requested_attendant.email == "ana@example.com"  # R13, whatever the rules say
+    assert ticket.attendant.email == "ana@example.com"  # Online: she received it at once (R21)
     recipient.refresh_from_db()
     assert recipient.status == "replied"
 
-    # 3. Ana logs in, presses "Attend a new customer", reads the history and answers.
+    # 3. Ana logs in, finds the customer among her open tickets, reads the history and answers.
     context = browser.new_context(viewport=DESKTOP, locale="pt-BR")
     ana = context.new_page()
     ana.set_default_timeout(15_000)
@@ -50,7 +51,7 @@ def test_whole_story_from_the_wizard_to_the_attendants_answer(page, browser, dem
     ana.fill("#id_password", "demo")
     ana.click("input[type=submit], button[type=submit]")
     ana.goto(f"{page.base_url}/desk/")
-    ana.get_by_test_id("attend-next").click()
+    ana.locator(f"[data-testid=my-ticket][data-ticket='{ticket.pk}'] a").click()
     ana.wait_for_url(f"**/tickets/{ticket.pk}/")
     conversation = ana.get_by_test_id("conversation")
     assert conversation.locator("[data-kind=template]").count() == 1

@@ -144,8 +144,9 @@ def test_supervisor_sees_every_queue_and_attendant(client, desk):
     directed = TicketFactory(bot=desk.bot, team=desk.team, requested_attendant=desk.ana)
     response = client.get(reverse("desk:supervisor"))
     assert response.status_code == 200
-    queues = dict(response.context["queues"])
-    assert queues[desk.team] == [directed]
+    queues = {q.team: q for q in response.context["queues"]}
+    assert queues[desk.team].tickets == [directed]
+    assert (queues[desk.team].count, queues[desk.team].oldest) == (1, directed.created_at)
     assert [a.pk for a in response.context["attendants"]] == [desk.ana.pk]
     assert client.get(reverse("desk:supervisor_board")).status_code == 200
     # A supervisor may open and transfer a directed ticket waiting for an Offline attendant.

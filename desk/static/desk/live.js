@@ -82,7 +82,7 @@
     if (event.type === "session.ended") { window.location.reload(); return; }
     if (event.type === "attendant.status") {
       document.querySelectorAll("[data-live-status='" + event.attendant + "']").forEach(function (el) {
-        el.value = event.status;
+        el.value = event.value || event.status;  // "pause:<reason id>" for a pause with a reason
       });
     }
     var shown = document.querySelector("[data-live-ticket]");
