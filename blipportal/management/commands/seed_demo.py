@@ -6,7 +6,15 @@ from django.db import transaction
 
 from bots.models import Bot, BotMembership, Contact, FlowBlock
 from campaigns.models import MessageTemplate
-from desk.models import AttendanceRule, Attendant, RuleCondition, Team
+from desk.models import (
+    AttendanceRule,
+    Attendant,
+    ClosingTag,
+    PauseReason,
+    QuickReply,
+    RuleCondition,
+    Team,
+)
 from desk.services import attendant_set_teams, team_ensure_default
 
 TEMPLATES = [
@@ -116,6 +124,7 @@ class Command(BaseCommand):
         )
         self._attendant(loja, "ana@example.com", "Ana Souza", "online", ana_user, [loja_default])
         self._rule(vendas, vendas_team)
+        self._desk_tools(vendas, vendas_team)
 
         operator = self._user("operador", "demo", first_name="Olga", staff=True)
         for bot in (router, loja, sem):
@@ -166,6 +175,23 @@ class Command(BaseCommand):
             bot=bot, email=email, defaults={"name": name, "status": status, "user": user}
         )
         attendant_set_teams(attendant=attendant, teams=teams)
+
+    def _desk_tools(self, bot, team):
+        """Pause reasons, closing tags and quick replies of the vendas Desk (issue 9)."""
+        for position, name in enumerate(["Almoço", "Reunião", "Treinamento"]):
+            PauseReason.objects.update_or_create(
+                bot=bot, name=name, defaults={"position": position}
+            )
+        for name in ["Venda", "Dúvida", "Reclamação", "Inatividade do cliente"]:
+            ClosingTag.objects.get_or_create(bot=bot, name=name)
+        replies = [
+            (None, "Saudação", "Olá, {first_name}! Aqui é do time de vendas. Como posso ajudar?"),
+            (team, "Prazo de entrega", "{first_name}, para {cidade} a entrega leva até 5 dias."),
+        ]
+        for reply_team, title, text in replies:
+            QuickReply.objects.update_or_create(
+                bot=bot, team=reply_team, title=title, defaults={"text": text}
+            )
 
     def _rule(self, bot, team):
         rule, _ = AttendanceRule.objects.update_or_create(
