@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bots.models import Contact
-from desk.models import Ticket
+from bots.models import Bot, Contact
+from desk.models import DeskSettings, Ticket
 from tests.browser.conftest import DESKTOP, PHONE, log_in, screenshot
 from tests.browser.test_wizard import individual_to_attendant, start
 
@@ -58,6 +58,9 @@ def media_server():
 def test_image_reply_from_the_old_identity_reaches_anas_directed_ticket(
     page, browser, demo, login, media_server
 ):
+    # Ana pulls her customers with the button here: the vendas Desk in manual mode (R21).
+    vendas = Bot.objects.get(slug="vendas")
+    DeskSettings.objects.update_or_create(bot=vendas, defaults={"distribution": "manual"})
     # 1. The operator sends an individual campaign routed to ana@example.com.
     start(page, login, "operador", "demo")
     individual_to_attendant(page, "ana@example.com")
@@ -65,7 +68,6 @@ def test_image_reply_from_the_old_identity_reaches_anas_directed_ticket(
     page.wait_for_selector("#campaign-summary")
 
     # 2. Blip delivers the contact's photo from the eight-digit WhatsApp identity.
-    from bots.models import Bot
 
     router = Bot.objects.get(slug="demo-router")
     photo = f"{media_server}/media/comprovante.png"

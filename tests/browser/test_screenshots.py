@@ -11,7 +11,7 @@ from django.utils import timezone
 from bots.models import Bot, Message
 from bots.services import contact_get_or_create, contact_move_to_block
 from desk.inbound import inbound_receive
-from desk.models import Attendant, Ticket
+from desk.models import Attendant, DeskSettings, Ticket
 from desk.services import directive_create, ticket_attend_next, ticket_reply
 from tests.browser.conftest import DESKTOP, PHONE, log_in, screenshot
 
@@ -43,6 +43,8 @@ def _customer(phone: str, name: str, text: str, *, directed_to=None, minutes_ago
 
 def _busy_morning() -> Ticket:
     ana = Attendant.objects.get(bot__slug="vendas", email="ana@example.com")
+    # Ana pulls customers with the button this morning, so some wait: manual mode (R21).
+    DeskSettings.objects.update_or_create(bot=ana.bot, defaults={"distribution": "manual"})
     _customer("+5511987654321", "Carla Dias", "Quero comprar o plano anual", minutes_ago=14)
     first = ticket_attend_next(attendant=ana)
     ticket_reply(ticket=first, attendant=ana, text="Olá, Carla! Posso ajudar com o plano anual.")
