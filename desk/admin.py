@@ -230,6 +230,8 @@ class OptOutSettingsAdmin(ScopedModelAdmin):
     @admin.display(description=_("opt-out keywords"))
     def keyword_list(self, obj):
         return ", ".join(obj.keywords or [])
+
+
 @admin.register(DeskSettings)
 class DeskSettingsAdmin(ScopedModelAdmin):
     list_display = [

@@ -26,8 +26,8 @@ from desk.models.tickets import (
 
 __all__ = [
     "ACTIVE_TICKET_STATUSES",
-    "DEFAULT_OPT_OUT_KEYWORDS",
     "ATTENDANT_TRANSITIONS",
+    "DEFAULT_OPT_OUT_KEYWORDS",
     "DEFAULT_TEAM_NAME",
     "QUICK_REPLY_VARIABLE",
     "TICKET_TRANSITIONS",

@@ -166,6 +166,8 @@ class OptOutSettingsFactory(factory.django.DjangoModelFactory):
     bot = factory.SubFactory(BotFactory)
     keywords = factory.LazyFunction(lambda: ["SAIR", "CHEGA"])
     confirmation = "Tudo certo."
+
+
 class DeskSettingsFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = DeskSettings
