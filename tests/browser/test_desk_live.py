@@ -175,3 +175,26 @@ def test_a_hidden_tab_notifies_and_counts_in_the_title(asgi_page, demo):
 
     _hide(ana, False)
     assert ana.title() == title
+
+
+def test_a_dropped_socket_polls_then_reconnects_and_catches_up(asgi_page, demo):
+    ticket = _ana_holds_a_ticket()
+    ana = asgi_page
+    log_in(ana, "ana@example.com", "demo")
+    ana.goto(f"{ana.base_url}/desk/demo-router/tickets/{ticket.pk}/")
+    ana.locator("html[data-desk-live=socket]").wait_for()
+    fetched = []
+    ana.on("request", lambda request: fetched.append(request.url))
+
+    # A network blip: the socket drops. The page polls meanwhile and retries with a backoff.
+    ana.evaluate("() => window.deskLive.socket.close()")
+    assert ana.evaluate("() => document.documentElement.dataset.deskLive") == "polling"
+    ana.wait_for_function("() => window.deskLive.reconnects === 1", timeout=10_000)
+    ana.locator("html[data-desk-live=socket]").wait_for()
+    # Back on the socket it refreshes what it may have missed, then stops polling.
+    ana.wait_for_timeout(500)  # the catch-up fetches leave 120 ms after the welcome
+    assert any("/desk/queue/" in url for url in fetched)
+    assert any(url.endswith(f"/tickets/{ticket.pk}/messages/") for url in fetched)
+    settled = len(fetched)
+    ana.wait_for_timeout(3500)  # longer than the conversation's polling interval
+    assert len(fetched) == settled
