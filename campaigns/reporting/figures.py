@@ -108,26 +108,35 @@ def _outcomes(counts: dict, campaign: Campaign, now: dt.datetime) -> dict[str, i
         }
     )
     # Directives a reply followed into a ticket (few): to the attendant or to the team.
-    ticketed: dict[int, tuple[bool, str]] = {}
-    for directive_id, requested, superseded, gone in (
+    ticketed: dict[int, tuple[str, str]] = {}
+    for directive_id, requested, routed_by, superseded, gone in (
         campaign_tickets(campaign)
         .annotate(gone=Case(When(directive__valid_until__lte=now, then=True), default=False))
-        .values_list("directive_id", "requested_attendant_id", "directive__superseded", "gone")
+        .values_list(
+            "directive_id", "requested_attendant_id", "routed_by", "directive__superseded", "gone"
+        )
     ):
-        was = ticketed.get(directive_id, (False, ""))
-        ticketed[directive_id] = (was[0] or requested is not None, _state(superseded, gone))
+        was = ticketed.get(directive_id, (oc.TO_TEAM, ""))[0]
+        if routed_by == oc.FALLBACK_ROUTE or was == oc.FELL_BACK:
+            now_is = oc.FELL_BACK
+        elif requested is not None or was == oc.TO_ATTENDANT:
+            now_is = oc.TO_ATTENDANT
+        else:
+            now_is = oc.TO_TEAM
+        ticketed[directive_id] = (now_is, _state(superseded, gone))
     # Replies that opened no ticket through their directive (they joined an open ticket).
     elsewhere = Counter()
     for directive_id, superseded, gone in _replies_with_directive(campaign, now):
         if directive_id not in ticketed:
             elsewhere[_state(superseded, gone) if directive_id else ""] += 1
-    to_attendant = sum(1 for requested, _s in ticketed.values() if requested)
+    routes = Counter(route for route, _state in ticketed.values())
     found = {
-        oc.TO_ATTENDANT: to_attendant,
-        oc.TO_TEAM: len(ticketed) - to_attendant,
+        oc.TO_ATTENDANT: routes[oc.TO_ATTENDANT],
+        oc.FELL_BACK: routes[oc.FELL_BACK],
+        oc.TO_TEAM: routes[oc.TO_TEAM],
         oc.REPLIED_ELSEWHERE: sum(elsewhere.values()),
     }
-    used = Counter(state for _requested, state in ticketed.values()) + elsewhere
+    used = Counter(state for _route, state in ticketed.values()) + elsewhere
     for state in (oc.SUPERSEDED, oc.EXPIRED, oc.WAITING):
         found[state] = states[state] - used[state]
     return found

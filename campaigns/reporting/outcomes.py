@@ -27,9 +27,12 @@ from campaigns.models import Campaign, Recipient
 from desk.models import ReplyDirective, Ticket
 
 RS = Recipient.Status
+# desk.timers.ticket_hand_over: a directed ticket nobody took in time went to the team (R22).
+FALLBACK_ROUTE = Ticket.RoutedBy.FALLBACK
 SENT_STATUSES = (RS.SENT, RS.DELIVERED, RS.READ, RS.REPLIED)
 
 TO_ATTENDANT = "attendant"
+FELL_BACK = "fell_back"
 TO_TEAM = "team"
 TO_FLOW = "flow_block"
 REPLIED_ELSEWHERE = "replied_elsewhere"
@@ -40,6 +43,7 @@ NO_REPLY = "no_reply"
 
 OUTCOME_LABELS = {
     TO_ATTENDANT: _("Reply went to the named attendant"),
+    FELL_BACK: _("Attendant did not take it in time: handed to the team (R22)"),
     TO_TEAM: _("Reply went to the Desk team"),
     TO_FLOW: _("Reply went to the flow block"),
     REPLIED_ELSEWHERE: _("Replied, but joined a ticket already open"),
@@ -51,6 +55,7 @@ OUTCOME_LABELS = {
 # For the chart's axis, where the full sentences do not fit; the table beside it has them.
 OUTCOME_SHORT_LABELS = {
     TO_ATTENDANT: _("Named attendant"),
+    FELL_BACK: _("Fell back to the team"),
     TO_TEAM: _("Desk team"),
     TO_FLOW: _("Flow block"),
     REPLIED_ELSEWHERE: _("Ticket already open"),
@@ -59,7 +64,15 @@ OUTCOME_SHORT_LABELS = {
     WAITING: _("Window open"),
     NO_REPLY: _("No reply"),
 }
-DIRECTIVE_OUTCOMES = (TO_ATTENDANT, TO_TEAM, REPLIED_ELSEWHERE, SUPERSEDED, EXPIRED, WAITING)
+DIRECTIVE_OUTCOMES = (
+    TO_ATTENDANT,
+    FELL_BACK,
+    TO_TEAM,
+    REPLIED_ELSEWHERE,
+    SUPERSEDED,
+    EXPIRED,
+    WAITING,
+)
 FLOW_OUTCOMES = (TO_FLOW, NO_REPLY)
 
 
@@ -114,6 +127,7 @@ def with_outcome(qs: QuerySet[Recipient], campaign: Campaign, now=None) -> Query
     )
     return qs.annotate(
         outcome=Case(
+            When(Exists(tickets.filter(routed_by=FALLBACK_ROUTE)), then=Value(FELL_BACK)),
             When(
                 Exists(tickets.filter(requested_attendant__isnull=False)),
                 then=Value(TO_ATTENDANT),

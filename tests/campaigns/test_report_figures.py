@@ -143,6 +143,7 @@ def test_routing_outcomes_include_expired_and_replaced_directives(story):
     found = campaign_figures(campaign=story.campaign, now=NOW)["outcomes"]
     assert found == {
         oc.TO_ATTENDANT: 0,
+        oc.FELL_BACK: 0,
         oc.TO_TEAM: 2,
         oc.REPLIED_ELSEWHERE: 1,
         oc.SUPERSEDED: 1,
@@ -301,3 +302,31 @@ def test_outcome_figure_agrees_with_each_recipients_outcome(story, hours_later):
     )
     assert figure == {code: each.get(code, 0) for code in figure}
     assert sum(figure.values()) == 7 and extra.pk
+
+
+def test_R22_a_reply_handed_over_to_the_team_counts_as_fallen_back():
+    bot = BotFactory()
+    team = TeamFactory(bot=bot, name="Vendas")
+    ana = AttendantFactory(bot=bot, teams=[team])
+    campaign = CampaignFactory(
+        bot=bot, routing=Campaign.Routing.ATTENDANT, attendant=ana, attendant_email=ana.email
+    )
+    recipient = RecipientFactory(campaign=campaign, replied=True)
+    directive = ReplyDirectiveFactory(
+        contact=recipient.contact, bot=bot, attendant=ana, source_id=campaign.pk
+    )
+    # What desk.timers.ticket_hand_over leaves: no longer directed, routed by the fallback.
+    TicketFactory(
+        bot=bot,
+        contact=recipient.contact,
+        team=team,
+        directive=directive,
+        requested_attendant=None,
+        meant_for=ana,
+        routed_by=Ticket.RoutedBy.FALLBACK,
+        routing_code="R22_fallback",
+    )
+    found = campaign_figures(campaign=campaign)["outcomes"]
+    assert (found[oc.FELL_BACK], found[oc.TO_ATTENDANT], found[oc.TO_TEAM]) == (1, 0, 0)
+    each = oc.with_outcome(campaign.recipients.all(), campaign).values_list("outcome", flat=True)
+    assert list(each) == [oc.FELL_BACK]
