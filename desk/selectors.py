@@ -103,6 +103,7 @@ class Queue:
 
     team: Team
     count: int = 0
+    open: int = 0
     oldest: dt.datetime | None = None
     tickets: list = field(default_factory=list)
 
@@ -111,18 +112,23 @@ class Queue:
         return self.count - len(self.tickets)
 
 
-def supervisor_overview(*, bot: Bot) -> dict:
+def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
     """Per team: waiting count, longest wait, the first waiting tickets (directed ones first).
 
     Per attendant: status with pause reason and since when, load against slots, customers left
-    unanswered (R24's flag) and absence today.
+    unanswered (R24's flag) and absence today. ``team_id`` narrows both to one team.
     """
     bot_ids = desk_bot_ids(bot)
-    waiting = Ticket.objects.filter(bot_id__in=bot_ids, status=TicketStatus.WAITING)
-    teams = Team.objects.filter(bot_id__in=bot_ids).select_related("bot")
+    teams = Team.objects.filter(bot_id__in=bot_ids).select_related("bot__router")
+    if team_id is not None:
+        teams = teams.filter(pk=team_id)
+    waiting = Ticket.objects.filter(team__in=teams, status=TicketStatus.WAITING)
     queues = {t.pk: Queue(team=t) for t in teams.order_by("bot__slug", "name")}
     for row in waiting.values("team_id").annotate(n=Count("id"), oldest=Min("created_at")):
         queues[row["team_id"]].count, queues[row["team_id"]].oldest = row["n"], row["oldest"]
+    attended = Ticket.objects.filter(team__in=teams, status=TicketStatus.OPEN)
+    for row in attended.values("team_id").annotate(n=Count("id")):
+        queues[row["team_id"]].open = row["n"]
     for queue in queues.values():
         if queue.count:
             first = waiting.filter(team=queue.team).select_related(
@@ -135,9 +141,11 @@ def supervisor_overview(*, bot: Bot) -> dict:
                 ]
             )
     open_ = Q(tickets__status=TicketStatus.OPEN)
+    people = Attendant.objects.filter(bot_id__in=bot_ids)
+    if team_id is not None:
+        people = people.filter(teams__in=teams)
     attendants = list(
-        Attendant.objects.filter(bot_id__in=bot_ids)
-        .select_related("bot", "pause_reason")
+        people.select_related("bot__router", "pause_reason")
         .annotate(
             open_count=Count("tickets", filter=open_),
             unanswered=Count(
@@ -154,6 +162,15 @@ def supervisor_overview(*, bot: Bot) -> dict:
         "attendants": attendants,
         "waiting_total": sum(q.count for q in queues.values()),
     }
+
+
+def board_teams(*, bot: Bot) -> QuerySet[Team]:
+    """The teams the board can be narrowed to."""
+    return (
+        Team.objects.filter(bot_id__in=desk_bot_ids(bot))
+        .select_related("bot__router")
+        .order_by("bot__slug", "name")
+    )
 
 
 def contact_of(*, bot: Bot, phone: str) -> Contact | None:

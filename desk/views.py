@@ -215,10 +215,14 @@ class SupervisorView(DeskMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        team = self.request.GET.get("team", "")
+        team_id = int(team) if team.isdigit() else None
         context.update(
             title=_("Desk supervision"),
             desk_socket=supervisor_socket_path(bot_slug=self.bot.slug),
-            **selectors.supervisor_overview(bot=self.bot),
+            board_teams=selectors.board_teams(bot=self.bot),
+            team_filter=team_id,
+            **selectors.supervisor_overview(bot=self.bot, team_id=team_id),
         )
         return context
 
