@@ -14,8 +14,8 @@ from campaigns.dispatch import campaign_create
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.reporting.rollup import campaign_results_refresh
 from desk.inbound import inbound_receive
-from desk.models import Attendant
-from desk.services import ticket_attend_next, ticket_reply
+from desk.models import Attendant, Ticket
+from desk.services import ticket_reply
 from tests.browser.test_wizard import next_step, shoot, switch_bot
 
 PHONES = ["+5511977771234", "+5511977775678", "+5511977779012"]
@@ -43,9 +43,11 @@ def to_ana(*, name="Boas-vindas Vendas", phone=PHONES[0], scheduled_at=None) -> 
 
 def reply_and_answer(campaign: Campaign, phone: str) -> None:
     """The contact replies; Ana takes the ticket and answers."""
-    inbound_receive(bot=campaign.bot, phone=phone, text="Quero saber mais, por favor")
+    result = inbound_receive(bot=campaign.bot, phone=phone, text="Quero saber mais, por favor")
     ana = Attendant.objects.get(bot__slug="vendas", email="ana@example.com")
-    ticket = ticket_attend_next(attendant=ana)
+    # Ana is Online: automatic distribution hands her the ticket at once (R21).
+    ticket = Ticket.objects.get(pk=result.ticket_id)
+    assert ticket.attendant == ana
     ticket_reply(ticket=ticket, attendant=ana, text="Oi! Sou a Ana, posso ajudar.")
 
 
