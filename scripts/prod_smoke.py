@@ -36,6 +36,9 @@ def free_ports(n: int) -> list[int]:
     ports = []
     for port in range(8600, 8700):
         with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                continue  # someone listens there: a /readyz 200 would not be ours
+        with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
@@ -157,6 +160,8 @@ def main() -> int:
     base = f"http://127.0.0.1:{web}"
     try:
         checks = wait_ready(base, stack)
+        if not (state / "secret-key").exists():
+            raise RuntimeError(f"/readyz answered on :{web} before this stack started: not ours")
         print(f"/readyz 200: {sorted(checks['checks'])}", flush=True)
         step_env = {**env, "DJANGO_SECRET_KEY": (state / "secret-key").read_text().strip()}
         campaign = child(step_env, "create")

@@ -26,13 +26,22 @@ PORTS = range(8600, 8700)  # the range this project's servers may bind
 WA = "@wa.gw.msging.net"
 
 
+def port_is_free(port: int) -> bool:
+    """Nobody listens there (a connect fails) and we may bind it."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
     for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if port_is_free(port):
             return port
     raise RuntimeError("no free port in 8600-8699")
 
