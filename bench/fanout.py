@@ -71,6 +71,7 @@ def build_campaign(n: int):
         blip_api_key="bench-key",
         blip_flow_id="bench-flow",
         rate_limit_per_second=0,  # lifted: measure the engine, not the limit
+        messaging_tier=Bot.MessagingTier.UNLIMITED,  # nor WhatsApp's daily limit (R26)
     )
     block = FlowBlock.objects.create(bot=bot, block_id="welcome", name="Welcome")
     template = MessageTemplate.objects.create(

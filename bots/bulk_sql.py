@@ -20,14 +20,16 @@ def ids_clause(column: str, ids: Sequence[int]) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def update_returning(*, table: str, set_sql: str, where_sql: str, params: list) -> list[int]:
-    """``UPDATE table SET … WHERE … RETURNING id``: the ids of the rows it changed."""
+def update_returning(
+    *, table: str, set_sql: str, where_sql: str, params: list, returning: str = "id"
+) -> list[tuple]:
+    """``UPDATE table SET … WHERE … RETURNING …``: one tuple per row it changed."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING id",  # noqa: S608
+            f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING {returning}",  # noqa: S608
             [_adapt(value) for value in params],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def update_from_values(

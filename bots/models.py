@@ -24,10 +24,32 @@ def mask_secret(value: str) -> str:
     return f"{value[:4]}…{'•' * 8}" if len(value) > 8 else "•" * 8
 
 
+class MessagingTier(models.TextChoices):
+    """WhatsApp's messaging limit of a number: unique contacts it may message per rolling 24 h."""
+
+    TIER_250 = "250", _("250 contacts per 24 hours")
+    TIER_2K = "2000", _("2,000 contacts per 24 hours")
+    TIER_10K = "10000", _("10,000 contacts per 24 hours")
+    TIER_100K = "100000", _("100,000 contacts per 24 hours")
+    UNLIMITED = "unlimited", _("Unlimited")
+
+
+class QualityRating(models.TextChoices):
+    """Meta's rating of the number's recent messages; a low one may lower its tier."""
+
+    UNKNOWN = "unknown", _("Not rated yet")
+    GREEN = "green", _("High (green)")
+    YELLOW = "yellow", _("Medium (yellow)")
+    RED = "red", _("Low (red)")
+
+
 class Bot(models.Model):
     class Kind(models.TextChoices):
         BOT = "bot", _("Bot")
         ROUTER = "router", _("Router")
+
+    MessagingTier = MessagingTier
+    QualityRating = QualityRating
 
     slug = models.SlugField(_("identifier"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -69,6 +91,24 @@ class Bot(models.Model):
         default=100,
         help_text=_("Upper bound on active messages sent per second across all workers."),
     )
+    # R26: a new WhatsApp number starts at the lowest tier; Meta raises it as the number sends.
+    messaging_tier = models.CharField(
+        _("WhatsApp messaging tier"),
+        max_length=10,
+        choices=MessagingTier.choices,
+        default=MessagingTier.TIER_250,
+        help_text=_(
+            "Unique contacts this number may send active messages to in any 24 hours, as "
+            "WhatsApp Manager shows it. Sends beyond it wait for the window instead of failing."
+        ),
+    )
+    quality_rating = models.CharField(
+        _("WhatsApp quality rating"),
+        max_length=10,
+        choices=QualityRating.choices,
+        default=QualityRating.UNKNOWN,
+        help_text=_("As WhatsApp Manager shows it; a low rating may lower the tier."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -80,6 +120,16 @@ class Bot(models.Model):
                 condition=Q(kind__in=["bot", "router"]),
                 name="bot_kind_valid",
                 violation_error_message=_("Unknown bot kind."),
+            ),
+            models.CheckConstraint(
+                condition=Q(messaging_tier__in=MessagingTier.values),
+                name="bot_messaging_tier_valid",
+                violation_error_message=_("Unknown messaging tier."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quality_rating__in=QualityRating.values),
+                name="bot_quality_rating_valid",
+                violation_error_message=_("Unknown quality rating."),
             ),
             models.CheckConstraint(
                 condition=~Q(kind="router", router__isnull=False),
@@ -134,6 +184,12 @@ class Bot(models.Model):
     def top_level(self) -> "Bot":
         """The bot that owns the channel and the contacts: the router for a sub-bot."""
         return self.router if self.router_id else self
+
+    @property
+    def messaging_limit(self) -> int | None:
+        """Unique contacts per rolling 24 h (R26) of the channel's owner; None: unlimited."""
+        tier = self.top_level.messaging_tier
+        return None if tier == MessagingTier.UNLIMITED else int(tier)
 
     @property
     def is_connected_to_whatsapp(self) -> bool:
@@ -260,6 +316,10 @@ class Contact(models.Model):
     last_inbound_at = models.DateTimeField(
         _("last message from the contact"), null=True, blank=True
     )
+    # R26: the contact counts in the bot's messaging window for 24 hours after this.
+    last_active_message_at = models.DateTimeField(
+        _("last active message"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -267,6 +327,9 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["bot", "phone"]
+        indexes = [
+            models.Index(fields=["bot", "last_active_message_at"], name="contact_messaging_window"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["bot", "phone"],

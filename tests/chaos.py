@@ -129,6 +129,7 @@ def build_campaign(recipients: int, *, rate_limit: int, slug: str = "chaos"):
         blip_api_key="chaos-key",
         blip_flow_id="chaos-flow",
         rate_limit_per_second=rate_limit,
+        messaging_tier=Bot.MessagingTier.UNLIMITED,  # the chaos is elsewhere, not in R26
     )
     block = FlowBlock.objects.create(bot=bot, block_id="welcome", name="Welcome")
     template = MessageTemplate.objects.create(

@@ -21,3 +21,30 @@ def fake_blip(settings):
         settings.BLIP_API_URL = server.url
         yield server
     BlipGateway.reset_caches()
+
+
+class Clock:
+    """A frozen ``timezone.now()`` that only moves when the test says so."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta) -> None:
+        import datetime as dt
+
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Freeze ``django.utils.timezone.now`` (auto_now fields included) at a known instant."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    frozen = Clock(dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC))  # 10:00 in São Paulo
+    monkeypatch.setattr(timezone, "now", frozen)
+    return frozen

@@ -87,6 +87,8 @@ class Recipient(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    # R26: still Pending because the bot's messaging limit was reached; when a slot should free.
+    deferred_until = models.DateTimeField(_("deferred until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("recipient")

@@ -13,15 +13,20 @@ BATCH_SIZE = 200
 def start_sending(*, campaign_id: int) -> int:
     """Enqueue one task per batch of Pending recipients; returns the number of batches.
 
-    Safe to call again for the same campaign: each recipient is claimed by compare-and-set, so a
-    batch enqueued twice sends nothing twice.
+    Recipients deferred by the bot's messaging limit (R26) wait until their slot should free:
+    recovery enqueues them then. Safe to call again for the same campaign: each recipient is
+    claimed by compare-and-set, so a batch enqueued twice sends nothing twice.
     """
+    from django.db.models import Q
+    from django.utils import timezone
+
     from campaigns import jobs
     from campaigns.models import Recipient
     from campaigns.sending.engine import campaign_finish_if_done
 
+    due = Q(deferred_until__isnull=True) | Q(deferred_until__lte=timezone.now())
     ids = list(
-        Recipient.objects.filter(campaign_id=campaign_id, status=Recipient.Status.PENDING)
+        Recipient.objects.filter(due, campaign_id=campaign_id, status=Recipient.Status.PENDING)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

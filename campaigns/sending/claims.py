@@ -1,7 +1,10 @@
 """Claiming a chunk of recipients and recording what happened to it: a statement or two each.
 
 A claim is one compare-and-set UPDATE over the chunk (Pending → Sending, ``RETURNING`` the rows
-it won), so two workers or a redelivered task can never both hold a recipient (R17). The record
+it won), so two workers or a redelivered task can never both hold a recipient (R17). Under a
+messaging limit (R26) the bot's window admits the chunk's contacts first: those it cannot take
+yet stay Pending with the time their slot should free (``deferred_until``), and are sent when it
+does, never failed. The record
 is one transaction: one UPDATE moves the accepted sends to Sent, one moves the failures to
 Failed, then the channel log and the reply routing are written in bulk (``send_effects_write``).
 A worker dying between the two leaves at most its one chunk Sending, which recovery settles as
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from bots.bulk_sql import ids_clause, update_from_values, update_returning
 from bots.identities import contacts_record_identities
+from bots.messaging_limits import window_admit
 from campaigns import metrics
 from campaigns.models import Campaign, Recipient
 from campaigns.sending.codes import UNKNOWN_OUTCOME
@@ -39,23 +43,70 @@ class Failure:
 
 
 def recipients_claim(*, campaign: Campaign, ids: Sequence[int]) -> list[Recipient]:
-    """Pending → Sending for those of ``ids`` still Pending, in one statement; the ones won,
-    with their contacts, in id order."""
+    """Pending → Sending for those of ``ids`` still Pending and admitted by the bot's messaging
+    window (R26); the ones won, with their contacts, in id order."""
     if not ids:
         return []
-    where, params = ids_clause("id", ids)
-    won = update_returning(
-        table=_TABLE,
-        set_sql="status = %s, claimed_at = %s, attempts = attempts + 1",
-        where_sql=f"{where} AND campaign_id = %s AND status = %s",
-        params=[S.SENDING, timezone.now(), *params, campaign.pk, S.PENDING],
-    )
+    owner, now = campaign.bot.top_level, timezone.now()
+    with transaction.atomic():
+        if owner.messaging_limit is None:
+            won = _claim(campaign, ids, now)
+            window_admit(bot=owner, contact_ids=[contact for _pk, contact in won], now=now)
+        else:
+            won = _claim_within_limit(campaign, owner, ids, now)
     if not won:
         return []
-    claimed = list(Recipient.objects.filter(pk__in=won).select_related("contact").order_by("pk"))
+    claimed = list(
+        Recipient.objects.filter(pk__in=[pk for pk, _contact in won])
+        .select_related("contact")
+        .order_by("pk")
+    )
     for recipient in claimed:
         recipient.campaign = campaign  # loaded once per batch with everything it points to
     return claimed
+
+
+def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[tuple[int, int]]:
+    """The compare-and-set itself: (recipient, contact) of the rows won."""
+    if not ids:
+        return []
+    where, params = ids_clause("id", ids)
+    return update_returning(
+        table=_TABLE,
+        set_sql="status = %s, claimed_at = %s, attempts = attempts + 1",
+        where_sql=f"{where} AND campaign_id = %s AND status = %s",
+        params=[S.SENDING, now, *params, campaign.pk, S.PENDING],
+        returning="id, contact_id",
+    )
+
+
+def _claim_within_limit(campaign, owner, ids: Sequence[int], now) -> list[tuple[int, int]]:
+    """Claim those the window admits; defer the others, saying until when."""
+    pending = Recipient.objects.filter(pk__in=ids, campaign=campaign, status=S.PENDING)
+    candidates = dict(pending.order_by("pk").values_list("pk", "contact_id"))
+    if not candidates:
+        return []
+    ahead = (
+        Recipient.objects.filter(campaign__bot=owner, status=S.PENDING, deferred_until__gt=now)
+        .exclude(pk__in=list(candidates))
+        .count()
+    )
+    admission = window_admit(
+        bot=owner, contact_ids=list(candidates.values()), queue_ahead=ahead, now=now
+    )
+    admitted = set(admission.admitted)
+    deferred = [
+        (pk, admission.deferred[contact])
+        for pk, contact in candidates.items()
+        if contact in admission.deferred
+    ]
+    update_from_values(
+        table=_TABLE,
+        rows=deferred,
+        set_sql="deferred_until = v.column2",
+        where_sql=f"{_TABLE}.status = 'pending'",
+    )
+    return _claim(campaign, [pk for pk, contact in candidates.items() if contact in admitted], now)
 
 
 def recipients_record(

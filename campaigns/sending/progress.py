@@ -1,6 +1,6 @@
 """Reads for the live progress panel of a campaign."""
 
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -39,6 +39,22 @@ def campaign_progress(*, campaign: Campaign) -> dict:
             for r in reasons
         ],
         **import_progress(campaign=campaign),
+        **deferred_progress(campaign=campaign, pending=counts[S.PENDING]),
+    }
+
+
+def deferred_progress(*, campaign: Campaign, pending: int) -> dict:
+    """Recipients waiting for the bot's messaging window (R26) and when the first and last of
+    them should go out."""
+    waiting = {"n": 0, "first": None, "last": None}
+    if pending and not campaign.is_final:
+        waiting = campaign.recipients.filter(
+            status=S.PENDING, deferred_until__isnull=False
+        ).aggregate(n=Count("pk"), first=Min("deferred_until"), last=Max("deferred_until"))
+    return {
+        "deferred": waiting["n"],
+        "deferred_next": waiting["first"],
+        "deferred_last": waiting["last"],
     }
 
 

@@ -3,7 +3,9 @@
 A claim older than the timeout belongs to a worker that died, or whose answer is lost: the
 message may have left, so it is never resent; it ends Failed "unknown outcome" (a later delivery
 event still corrects it). Pending recipients of a campaign with no recent claim are enqueued again:
-the claims make a duplicate batch harmless.
+the claims make a duplicate batch harmless. This is also how recipients deferred by the bot's
+messaging limit (R26) go out: once their ``deferred_until`` has passed, the next tick (beat, every
+SCHEDULER_INTERVAL_SECONDS) enqueues them, and the window admits them or defers them again.
 """
 
 from __future__ import annotations

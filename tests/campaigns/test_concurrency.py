@@ -101,6 +101,7 @@ def big_campaign() -> Campaign:
     )
     bot = campaign.bot
     bot.rate_limit_per_second = 1000  # exercises the Redis limiter without slowing the test
+    bot.messaging_tier = bot.MessagingTier.TIER_10K  # above the audience: the window admits all
     bot.save()
     contacts = Contact.objects.bulk_create(
         Contact(bot=bot, phone=f"+55119{i:08d}") for i in range(AUDIENCE)

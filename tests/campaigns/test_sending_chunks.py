@@ -72,7 +72,11 @@ def test_R18_identities_looked_up_by_a_chunk_are_stored_in_one_statement(setting
     campaign, ids = sending_campaign(12)
     with CaptureQueriesContext(connection) as queries:
         engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
-    stores = [q for q in queries if q["sql"].replace('"', "").startswith("UPDATE bots_contact")]
+    stores = [
+        q
+        for q in queries
+        if q["sql"].replace('"', "").startswith("UPDATE bots_contact SET whatsapp_identity")
+    ]
     assert len(stores) == 1
     for recipient in campaign.recipients.select_related("contact"):
         contact = recipient.contact

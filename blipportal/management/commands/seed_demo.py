@@ -65,6 +65,8 @@ class Command(BaseCommand):
             kind="router",
             whatsapp_number="+5511999990000",
             blip_address="demorouter@msging.net",
+            messaging_tier="10000",
+            quality_rating="green",
         )
         vendas = self._bot(
             "vendas",
@@ -92,6 +94,8 @@ class Command(BaseCommand):
             desk_enabled=True,
             blip_flow_id="flow-loja",
             blip_address="loja@msging.net",
+            messaging_tier="250",  # a new number: step 4 shows how far the budget goes
+            quality_rating="unknown",
         )
         sem = self._bot("sem-whatsapp", "Sem WhatsApp", desk_enabled=True, blip_flow_id="flow-sem")
         self._blocks(
