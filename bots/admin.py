@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bots.admin_scoping import ADMIN_ROLES, ScopedInline, ScopedModelAdmin
+from bots.messaging_limits import messaging_budget, window_usage_text
 from bots.models import Bot, BotMembership, Contact, ContactState, FlowBlock, Message
 from bots.services import bot_rotate_webhook_secret, contacts_opt_in
 
@@ -35,6 +36,8 @@ class BotAdminForm(forms.ModelForm):
             "blip_address",
             "blip_flow_id",
             "rate_limit_per_second",
+            "messaging_tier",
+            "quality_rating",
         ]
 
     def save(self, commit=True):
@@ -76,12 +79,13 @@ class BotAdmin(ScopedModelAdmin):
         "kind",
         "router",
         "whatsapp_number",
+        "messaging_tier",
         "desk_enabled",
         "uses_router_context",
     ]
-    list_filter = ["kind", "desk_enabled", "uses_router_context"]
+    list_filter = ["kind", "desk_enabled", "uses_router_context", "messaging_tier"]
     search_fields = ["name", "slug", "service_name", "whatsapp_number"]
-    readonly_fields = ["masked_webhook_secret", "masked_api_key", "created_at"]
+    readonly_fields = ["masked_webhook_secret", "masked_api_key", "created_at", "window_usage"]
     fieldsets = [
         (None, {"fields": ["slug", "name", "kind", "whatsapp_number", "desk_enabled"]}),
         (
@@ -89,6 +93,16 @@ class BotAdmin(ScopedModelAdmin):
             {
                 "fields": ["router", "service_name", "is_main_service", "uses_router_context"],
                 "description": _("Only for a sub-bot (chatbot atrelado) of a router."),
+            },
+        ),
+        (
+            _("WhatsApp messaging limit"),
+            {
+                "fields": ["messaging_tier", "quality_rating", "window_usage"],
+                "description": _(
+                    "Copy them from WhatsApp Manager. Active messages never go past the tier: "
+                    "contacts beyond it wait for the 24-hour window to free and go out then."
+                ),
             },
         ),
         (
@@ -124,7 +138,8 @@ class BotAdmin(ScopedModelAdmin):
                 "uses_router_context",
             }
         elif obj.is_sub_bot:
-            hidden = {"whatsapp_number", "kind"}
+            # The router's channel and its messaging limit serve the sub-bot.
+            hidden = {"whatsapp_number", "kind", "messaging_tier", "quality_rating", "window_usage"}
         else:
             hidden = {"router", "service_name", "is_main_service", "uses_router_context"}
         result = []
@@ -150,6 +165,10 @@ class BotAdmin(ScopedModelAdmin):
     @admin.display(description=_("current API key"))
     def masked_api_key(self, obj):
         return obj.masked_api_key
+
+    @admin.display(description=_("last 24 hours"))
+    def window_usage(self, obj):
+        return window_usage_text(messaging_budget(bot=obj)) if obj.pk else "—"
 
     @admin.action(description=_("Generate a new webhook secret"))
     def rotate_webhook_secret(self, request, queryset):

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from bots.models import Bot, Contact
 
@@ -57,6 +58,23 @@ def messaging_budget(*, bot: Bot, now: dt.datetime | None = None) -> Budget:
         "last_active_message_at", flat=True
     )[:1]
     return Budget(limit=limit, used=used, next_slot_at=oldest[0] + WINDOW if oldest else None)
+
+
+def window_usage_text(budget: Budget) -> str:
+    """The window in a sentence for the operator: used, limit, and when a slot frees."""
+    if budget.limit is None:
+        return _("No limit: every contact can be messaged.")
+    text = _("%(used)s of %(limit)s contacts messaged; free now: %(left)s.") % {
+        "used": formats.number_format(budget.used, force_grouping=True),
+        "limit": formats.number_format(budget.limit, force_grouping=True),
+        "left": formats.number_format(budget.remaining, force_grouping=True),
+    }
+    if budget.next_slot_at and not budget.remaining:
+        local = timezone.localtime(budget.next_slot_at)
+        text += " " + _("The next slot frees at %(time)s.") % {
+            "time": formats.date_format(local, "SHORT_DATETIME_FORMAT")
+        }
+    return text
 
 
 def contacts_in_window(*, bot: Bot, contact_ids: Sequence[int], now=None) -> set[int]:

@@ -17,6 +17,7 @@ from bots.portal import PortalMixin
 from campaigns import selectors
 from campaigns.audience import AudienceParser, count_rows_missing, rows_to_import
 from campaigns.audience_store import AudienceMember
+from campaigns.budget_preview import BudgetPreview, budget_preview, upload_phones
 from campaigns.dispatch import campaign_create
 from campaigns.duplicate import duplicate_source, wizard_initial
 from campaigns.forms import AudienceForm, ContentForm, RoutingForm, SendForm
@@ -280,12 +281,25 @@ def portal_context_for(wizard: CampaignWizard, form) -> dict:
     if current == "routing":
         context["options"] = selectors.routing_options(bot=wizard.bot)
     if current == "send":
+        audience = wizard.get_cleaned_data_for_step("audience") or {}
         context["summary"] = {
-            "audience": wizard.get_cleaned_data_for_step("audience") or {},
+            "audience": audience,
             "content": wizard.get_cleaned_data_for_step("content") or {},
             **wizard.routing_summary(),
         }
+        context["budget"] = audience_budget(wizard, audience)
     return context
+
+
+def audience_budget(wizard: CampaignWizard, audience: dict) -> BudgetPreview:
+    """How many of this campaign's contacts fit in the bot's messaging window now (R26)."""
+    if wizard.kind != Campaign.Kind.BULK:
+        phone = audience.get("phone")
+        return budget_preview(bot=wizard.bot, audience=1, phones=lambda: [phone] if phone else [])
+    scan, token = wizard.scan, audience.get("upload_token")
+    size = max(0, scan.get("valid_rows", 0) - scan.get("opted_out", 0))
+    phones = upload_phones(upload_storage(), token) if token else None
+    return budget_preview(bot=wizard.bot, audience=size, phones=phones)
 
 
 def template_preview_data(template) -> dict:

@@ -3,8 +3,10 @@
 from django.db.models import Count, Max, Min
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.models import Campaign, Recipient
+from campaigns.sending.slots import slot_time
 
 S = Recipient.Status
 # Delivered, read and replied were all sent first.
@@ -51,10 +53,33 @@ def deferred_progress(*, campaign: Campaign, pending: int) -> dict:
         waiting = campaign.recipients.filter(
             status=S.PENDING, deferred_until__isnull=False
         ).aggregate(n=Count("pk"), first=Min("deferred_until"), last=Max("deferred_until"))
+    label = ""
+    if waiting["n"]:
+        values = {
+            "n": number_format(waiting["n"], force_grouping=True),
+            "time": slot_time(waiting["first"]),
+            "last": slot_time(waiting["last"]),
+        }
+        if values["time"] == values["last"]:
+            label = ngettext(
+                "%(n)s recipient waits for WhatsApp's messaging limit: deferred until %(time)s.",
+                "%(n)s recipients wait for WhatsApp's messaging limit: deferred until %(time)s.",
+                waiting["n"],
+            )
+        else:
+            label = ngettext(
+                "%(n)s recipient waits for WhatsApp's messaging limit: the first deferred "
+                "until %(time)s, the last until %(last)s.",
+                "%(n)s recipients wait for WhatsApp's messaging limit: the first deferred "
+                "until %(time)s, the last until %(last)s.",
+                waiting["n"],
+            )
+        label %= values
     return {
         "deferred": waiting["n"],
         "deferred_next": waiting["first"],
         "deferred_last": waiting["last"],
+        "deferred_label": label,
     }
 
 

@@ -101,3 +101,19 @@ def test_R26_budget_says_when_the_next_slot_frees(clock):
     budget = messaging_budget(bot=bot)
     assert (budget.limit, budget.used, budget.remaining) == (2000, 3, 1997)
     assert budget.next_slot_at == clock.now + dt.timedelta(hours=19)
+
+
+def test_R26_tier_and_quality_are_kept_in_the_admin_of_the_channel_owner(client, clock):
+    from django.urls import reverse
+
+    from tests.bots.factories import UserFactory
+
+    router = BotFactory(as_router=True, messaging_tier=Bot.MessagingTier.TIER_2K)
+    sub = SubBotFactory(router=router)
+    contacts(router, 3, messaged_at=clock.now)
+    client.force_login(UserFactory(superuser=True))
+    page = client.get(reverse("admin:bots_bot_change", args=[router.pk])).content.decode()
+    assert 'name="messaging_tier"' in page and 'name="quality_rating"' in page
+    assert "3 de 2.000 contatos" in page  # the window as the operator reads it
+    page = client.get(reverse("admin:bots_bot_change", args=[sub.pk])).content.decode()
+    assert 'name="messaging_tier"' not in page  # a sub-bot spends its router's window

@@ -114,3 +114,24 @@ def test_R26_canceling_a_campaign_with_deferred_recipients_ends_them_canceled(ti
     codes = set(campaign.recipients.filter(status=S.FAILED).values_list("failure_code", flat=True))
     assert codes == {"canceled"}
     assert campaign.recipients.filter(status=S.FAILED).count() == 5
+
+
+def test_R26_the_campaign_page_and_its_progress_say_deferred_until(tier_250, clock, client):
+    from django.urls import reverse
+
+    from bots.models import BotMembership
+    from tests.bots.factories import BotMembershipFactory, UserFactory
+
+    campaign, ids = sending_campaign(tier_250, 252)
+    engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
+    user = UserFactory(staff=True)
+    BotMembershipFactory(user=user, bot=tier_250, role=BotMembership.Role.OPERATOR)
+    client.force_login(user)
+    # 10:00 in São Paulo now: the slots free tomorrow at the same time, shown with the date.
+    page = client.get(reverse("campaigns:report", args=[campaign.pk]) + "?status=pending")
+    html = page.content.decode()
+    assert html.count('data-testid="deferred-until"') == 2
+    assert "11/03/2026 10:00" in html
+    progress = client.get(reverse("campaign_progress", args=[campaign.pk])).json()
+    assert progress["deferred"] == 2
+    assert "11/03/2026 10:00" in progress["deferred_label"]

@@ -363,6 +363,7 @@ def walk_bulk(client):
         {"routing": "flow", "routing_bot": ids("vendas"), "flow_block": ids("ofertas")},
     )
     assert r.context["wizard"]["form"].prefix == "send", codes(r, "routing")
+    return r
 
 
 def wizard_uploads():
@@ -437,3 +438,39 @@ def test_small_csv_is_still_imported_in_the_request(admin_client, large_csv, set
     assert campaign.import_status == "none"
     assert campaign.status == Campaign.Status.SENDING
     assert Recipient.objects.filter(campaign=campaign).count() == 2
+
+
+# --- R26: step 4 shows how much of the campaign fits in the messaging window ----------------
+
+
+def test_R26_step_4_says_the_whole_campaign_fits_the_window(admin_client):
+    r = walk_individual(admin_client)
+    budget = r.context["budget"]
+    assert (budget.budget.limit, budget.fit_now, budget.waiting) == (10_000, 1, 0)
+    assert (
+        'id="budget-fit"' in r.content.decode() and 'id="budget-waiting"' not in r.content.decode()
+    )
+
+
+def test_R26_step_4_counts_who_is_already_in_the_window_and_says_when_the_rest_goes(
+    admin_client, clock
+):
+    router = Bot.objects.get(slug="demo-router")
+    router.messaging_tier = Bot.MessagingTier.TIER_250
+    router.save()
+    oldest = clock.now - dt.timedelta(hours=20)
+    Contact.objects.bulk_create(
+        Contact(bot=router, phone=f"+55117{i:08d}", last_active_message_at=oldest)
+        for i in range(249)
+    )
+    # Carla, of the CSV, was messaged an hour ago: sending her again costs nothing.
+    Contact.objects.create(
+        bot=router, phone="+5511912345678", last_active_message_at=clock.now - dt.timedelta(hours=1)
+    )
+    r = walk_bulk(admin_client)
+    budget = r.context["budget"]
+    assert (budget.budget.used, budget.budget.remaining) == (250, 0)
+    assert (budget.audience, budget.fit_now, budget.waiting) == (2, 1, 1)
+    assert budget.first_wait_until == oldest + dt.timedelta(hours=24)
+    html = r.content.decode()
+    assert 'data-code="R26_messaging_limit"' in html

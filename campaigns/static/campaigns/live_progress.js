@@ -45,6 +45,8 @@
       text("progress-sent", data.sent);
       text("progress-failed", data.failed);
       text("progress-pending", data.pending);
+      var deferred = text("progress-deferred", data.deferred_label);
+      if (deferred) deferred.hidden = !data.deferred;
       var bar = panel.querySelector('[data-testid="progress-bar"]');
       if (bar) { bar.max = data.total || 1; bar.value = data.sent + data.failed; }
       var table = panel.querySelector('[data-testid="progress-failures"]');
