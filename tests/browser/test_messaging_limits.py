@@ -6,8 +6,7 @@ from django.utils import timezone
 
 from bots.models import Bot, Contact
 from campaigns.models import Campaign, Recipient
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
-from tests.browser.test_wizard import next_step, start
+from tests.browser.test_wizard import next_step, shoot, start
 
 CSV = (
     "telefone;nome;cidade;foto\n"
@@ -15,13 +14,6 @@ CSV = (
     "(21) 99887-7665;Diego;Rio;https://img.example.com/rio.jpg\n"
     "0055 31 98888-7777;Eva;BH;https://img.example.com/bh.jpg\n"
 )
-
-
-def shoot(page, name):
-    screenshot(page, f"{name}-1280")
-    page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size(DESKTOP)
 
 
 def nearly_full_window() -> dt.datetime:
