@@ -120,6 +120,7 @@ class QuickReply(models.Model):
         leftover = _BRACES.search(QUICK_REPLY_VARIABLE.sub("", self.text or ""))
         if leftover:
             errors["text"] = ValidationError(
+                # xgettext:no-python-brace-format (the braces are shown to people, never filled)
                 _("Write variables as {name} or {key}: letters, digits and _ between braces."),
                 code="R25_quick_reply_variable",
             )
