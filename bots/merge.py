@@ -86,8 +86,14 @@ def _move_state(keep: Contact, drop: Contact) -> None:
 
 
 def _move_rows(keep: Contact, drop: Contact) -> None:
-    for relation in Contact._meta.related_objects:
-        if relation.many_to_many or relation.related_model is ContactState:
+    # Hidden relations too (related_name="+"): deleting the duplicate must never cascade a row.
+    relations = [
+        f
+        for f in Contact._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+    ]
+    for relation in relations:
+        if relation.related_model is ContactState:
             continue
         field = relation.field.name
         relation.related_model._base_manager.filter(**{field: drop}).update(**{field: keep})

@@ -77,6 +77,8 @@ def test_R18_a_reply_from_either_form_reaches_the_directed_attendant(
     )
     sent_to_ana.recipient.refresh_from_db()
     assert sent_to_ana.recipient.status == "replied"
+    # R19: the reply proves delivery and read.
+    assert sent_to_ana.recipient.delivered_at and sent_to_ana.recipient.read_at
 
 
 def test_R18_the_second_reply_joins_the_open_ticket_from_the_other_form(
