@@ -231,6 +231,15 @@ def _other(content_type: str) -> InboundContent:
     return InboundContent("other", "", {"content_type": content_type})
 
 
+def media_link(uri: str, caption: str = "") -> dict[str, Any]:
+    """The LIME media-link content of a file at ``uri`` (its type read from the address), as a
+    contact's phone would send it: what the contact simulator sends for an attachment."""
+    content: dict[str, Any] = {"uri": uri, "type": mimetypes.guess_type(uri)[0] or ""}
+    if caption:
+        content["text"] = caption
+    return content
+
+
 _PARSERS = {
     MEDIA_LINK: _media,
     LOCATION: _location,

@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from bots.access import top_level_bots_for
+from bots.content import MEDIA_LINK, media_link, parse_content
 from bots.phones import InvalidPhone, normalize_phone
 from bots.portal import PortalMixin
 from desk import selectors
 from desk.inbound import inbound_receive
+from desk.message_content import safe_url
 from desk.reasons import render_reason
 from desk.views import SIMULATOR_ROLES, desk_nav_context
 
@@ -87,14 +89,26 @@ class SimulatorSendView(SimulatorMixin, View):
     def post(self, request, *args, **kwargs):
         bot, phone, error = self.chosen(request.POST)
         text = request.POST.get("text", "").strip()
+        media_url = request.POST.get("media_url", "").strip()
         query = urlencode({"bot": bot.slug, "phone": phone})
-        if error or not phone or not text:
+        back = redirect(f"{reverse('desk:simulator')}?{query}")
+        if error or not phone or not (text or media_url):
             messages.error(
                 request, _("Give a valid phone and a message."), extra_tags="simulator_invalid"
             )
-            return redirect(f"{reverse('desk:simulator')}?{query}")
+            return back
+        if media_url and not safe_url(media_url):
+            messages.error(
+                request,
+                _("The file's address must start with http:// or https://."),
+                extra_tags="simulator_media_invalid",
+            )
+            return back
         result = inbound_receive(
-            bot=bot, phone=phone, text=text, envelope_id=f"simulator-{uuid.uuid4()}"
+            bot=bot,
+            phone=phone,
+            envelope_id=f"simulator-{uuid.uuid4()}",
+            **_content(text, media_url),
         )
         messages.info(
             request,
@@ -108,4 +122,17 @@ class SimulatorSendView(SimulatorMixin, View):
             },
             extra_tags=f"routed {result.decision.reason_code}",
         )
-        return redirect(f"{reverse('desk:simulator')}?{query}")
+        return back
+
+
+def _content(text: str, media_url: str) -> dict:
+    """What the simulated phone sends: the text, or a file with the text as its caption."""
+    if not media_url:
+        return {"text": text}
+    content = media_link(media_url, text)
+    parsed = parse_content(MEDIA_LINK, content)
+    return {
+        "text": parsed.text,
+        "kind": parsed.kind,
+        "payload": {"type": MEDIA_LINK, "content": content},
+    }

@@ -166,6 +166,13 @@ def test_every_kind_of_content_as_the_attendant_sees_it(page, demo, login, media
         assert log.get_by_test_id(testid).count() == 1, testid
     assert log.get_by_test_id("message-contact-card").count() == 1
     assert log.get_by_test_id("button-reply").inner_text() == "Quero falar com alguém"
+    # The customer played in the simulator sends a photo too.
+    page.get_by_test_id("sim-attach").locator("summary").click()
+    page.get_by_test_id("sim-media").fill(f"{media_server}/outra.png")
+    page.get_by_test_id("sim-text").fill("Mais uma foto")
+    page.get_by_test_id("sim-send").click()
+    log.get_by_test_id("media-image").nth(1).wait_for()
+    assert "Mais uma foto" in log.inner_text()
     screenshot(page, "simulator-media-1280")
     page.set_viewport_size(PHONE)
     screenshot(page, "simulator-media-390")

@@ -249,3 +249,28 @@ def test_an_outbound_template_with_a_media_header_shows_the_image():
 )
 def test_safe_url(value, safe):
     assert (safe_url(value) == value) is safe
+
+
+def test_the_simulator_sends_a_file_as_the_customer(client, desk):
+    query = {"bot": desk.slug, "phone": PHONE}
+    data = {**query, "text": "Segue a foto", "media_url": "https://m.b/foto.jpg"}
+    response = client.post(reverse("desk:simulator_send"), data)
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert (message.kind, message.text) == ("media", "📷 Segue a foto")
+    assert message.payload["content"] == {
+        "uri": "https://m.b/foto.jpg",
+        "type": "image/jpeg",
+        "text": "Segue a foto",
+    }
+    html = client.get(reverse("desk:simulator_log"), query).content.decode()
+    (link,) = _links(html, "media-image")
+    assert 'href="https://m.b/foto.jpg"' in link
+
+
+def test_the_simulator_refuses_a_file_address_that_is_not_a_web_link(client, desk):
+    data = {"bot": desk.slug, "phone": PHONE, "text": "", "media_url": "javascript:alert(1)"}
+    response = client.post(reverse("desk:simulator_send"), data, follow=True)
+    assert not Message.objects.exists()
+    tags = {tag for m in response.context["messages"] for tag in m.extra_tags.split()}
+    assert "simulator_media_invalid" in tags
