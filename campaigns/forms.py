@@ -8,12 +8,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from bots.models import Bot
 from bots.phones import InvalidPhone, normalize_phone
 from campaigns import selectors
-from campaigns.audience import AudienceFileError, mapped_columns, scan_audience
+from campaigns.audience import AudienceFileError, scan_audience
+from campaigns.empty_cells import EmptyCellsCheck
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.models.campaign import FALLBACK_MAX_MINUTES
 from campaigns.validation import (
@@ -35,7 +35,6 @@ FILE_REQUIRED = "R16_file_required"
 NO_VALID_ROWS = "R16_no_valid_rows"
 BAD_ROWS_NOT_SKIPPED = "R16_bad_rows_not_skipped"
 VARIABLE_MISSING = "template_variable_missing"
-VARIABLE_CELLS_EMPTY = "template_variable_cells_empty"
 HEADER_MISSING = "template_header_missing"
 BUTTON_MISSING = "template_button_missing"
 SCHEDULE_INCOMPLETE = "schedule_incomplete"
@@ -166,7 +165,7 @@ class AudienceForm(forms.Form):
         return token
 
 
-class ContentForm(forms.Form):
+class ContentForm(EmptyCellsCheck, forms.Form):
     template = forms.ModelChoiceField(
         label=_("Template"), queryset=MessageTemplate.objects.none(), empty_label=_("— choose —")
     )
@@ -179,9 +178,6 @@ class ContentForm(forms.Form):
     )
     button_column = forms.ChoiceField(
         label=_("Column with the end of the button's address"), required=False
-    )
-    skip_rows_missing = forms.BooleanField(
-        label=_("Skip the rows with an empty cell in these columns"), required=False
     )
 
     def __init__(
@@ -198,9 +194,7 @@ class ContentForm(forms.Form):
         self.kind, self.columns = kind, columns
         # Bulk: empty cells per column (from step 1's scan), and how to count the rows missing
         # any of several columns (a second read of the file, only when one has empty cells).
-        self.empty_cells = empty_cells or {}
-        self.count_rows_missing = count_rows_missing
-        self.rows_missing, self.columns_missing = 0, []
+        self.init_empty_cells(empty_cells, count_rows_missing)
         templates = selectors.approved_templates(bot=bot)
         self.fields["template"].queryset = templates
         self.max_variables = max([t.variable_count for t in templates] or [0])
@@ -246,33 +240,6 @@ class ContentForm(forms.Form):
         if bulk and not self.errors:
             self._check_empty_cells(data)
         return data
-
-    def _check_empty_cells(self, data) -> None:
-        """Rows whose mapped cells are empty would fail at the send: flag them, offer to skip."""
-        columns = [c for c in mapped_columns(data["parameters"]) if self.empty_cells.get(c)]
-        if not columns or self.count_rows_missing is None:
-            return
-        self.rows_missing, self.columns_missing = self.count_rows_missing(columns), columns
-        if not self.rows_missing:
-            return
-        if data.get("skip_rows_missing"):
-            data["parameters"]["skip_rows_missing"] = True
-            return
-        self.add_error(
-            "skip_rows_missing",
-            _error(
-                ngettext(
-                    "%(count)d row has an empty cell in the columns %(columns)s: fill the file, "
-                    "choose another column or skip that row.",
-                    "%(count)d rows have an empty cell in the columns %(columns)s: fill the file, "
-                    "choose another column or skip those rows.",
-                    self.rows_missing,
-                ),
-                VARIABLE_CELLS_EMPTY,
-                count=self.rows_missing,
-                columns=", ".join(columns),
-            ),
-        )
 
     def _part(self, data, needed: bool, part: str, code: str, bulk: bool) -> str:
         field = f"{part}_column" if bulk else ("header_url" if part == "header" else "button_value")

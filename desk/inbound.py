@@ -113,12 +113,9 @@ def inbound_receive(
         gateway_message_id=envelope_id,
     )
     _touch(contact=contact, now=now, identity=match.store_identity)
-    policy = policy_for(bot=bot)
-    asked = opt_out_requested(policy=policy, text=text, kind=kind, payload=payload or {})
+    asked = _opt_out(bot=bot, contact=contact, message=message, now=now)
     facts = _gather(contact=contact)
     decision = decide(_context(contact=contact, text=text, now=now, facts=facts, opt_out=asked))
-    if asked:
-        contact_opt_out_by_reply(contact=contact, source=asked, at=now, policy=policy)
     ticket_id, assigned_to = _apply(
         contact=contact, message=message, decision=decision, facts=facts, now=now
     )
@@ -146,6 +143,17 @@ def inbound_receive(
         matched_by=match.matched_by,
         assigned_to=assigned_to,
     )
+
+
+def _opt_out(*, bot: Bot, contact: Contact, message: Message, now: dt.datetime) -> str:
+    """R20: how the message asks to opt out ("" when it does not), recorded when it does."""
+    policy = policy_for(bot=bot)
+    asked = opt_out_requested(
+        policy=policy, text=message.text, kind=message.kind, payload=message.payload or {}
+    )
+    if asked:
+        contact_opt_out_by_reply(contact=contact, source=asked, at=now, policy=policy)
+    return asked
 
 
 def _touch(*, contact: Contact, now: dt.datetime, identity: str) -> None:
@@ -322,6 +330,17 @@ def _apply(
     return ticket_id, assigned.email if assigned else ""
 
 
+def _ticket_team_id(*, decision: Decision, facts: _Facts, bot_id: int) -> int:
+    """The decision's team; for an attendant, one of theirs; else the Desk's Default team."""
+    team_id = decision.team_id
+    if team_id is None and decision.attendant_id is not None:
+        team_id = getattr(facts.directive, "attendant_team_id", None)
+    team_id = team_id or facts.default_teams.get(bot_id)
+    if team_id is None:  # A Desk without its Default team (made before the receiver existed).
+        team_id = team_ensure_default(bot=Bot.objects.get(pk=bot_id)).pk
+    return team_id
+
+
 def _open_ticket(
     *, contact: Contact, decision: Decision, facts: _Facts, now: dt.datetime
 ) -> tuple[int, Ticket | None]:
@@ -336,12 +355,7 @@ def _open_ticket(
             if decision.reason_code == ReasonCode.RULE
             else Ticket.RoutedBy.DEFAULT
         )
-    team_id = decision.team_id
-    if team_id is None and decision.attendant_id is not None:
-        team_id = getattr(facts.directive, "attendant_team_id", None)
-    team_id = team_id or facts.default_teams.get(bot_id)
-    if team_id is None:  # A Desk without its Default team (made before the receiver existed).
-        team_id = team_ensure_default(bot=Bot.objects.get(pk=bot_id)).pk
+    team_id = _ticket_team_id(decision=decision, facts=facts, bot_id=bot_id)
     # The rows come straight from the database and the constraints guard the rest, so the hot
     # path skips full_clean() and its per-foreign-key lookups.
     ticket = Ticket(

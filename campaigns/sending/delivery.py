@@ -152,18 +152,7 @@ def recipient_mark_replied(*, bot, contact, at: dt.datetime) -> bool:
     Compare-and-set on the status just read: a racing delivery event can only move it forward;
     Replied, Pending or failed recipients are left alone, never downgraded or revived.
     """
-    unknown = Q(status=S.FAILED, failure_code=UNKNOWN_OUTCOME, gateway_message_id="")
-    latest = (
-        Recipient.objects.filter(
-            Q(sent_at__isnull=False) | unknown | Q(status=S.SENDING),
-            contact=contact,
-            campaign__bot=bot.top_level,
-        )
-        .annotate(sent=Coalesce("sent_at", "claimed_at"))
-        .order_by(F("sent").desc(nulls_last=True), "-id")
-        .only("pk", "status", "campaign_id", "claimed_at", "sent_at", "gateway_message_id")
-        .first()
-    )
+    latest = _latest_send(bot=bot, contact=contact)
     if latest is None:
         return False
     proven = not latest.gateway_message_id and (
@@ -185,22 +174,51 @@ def recipient_mark_replied(*, bot, contact, at: dt.datetime) -> bool:
         won = Recipient.objects.filter(
             pk=latest.pk, status=latest.status, gateway_message_id=latest.gateway_message_id
         ).update(**fields)
-        if won and proven:
-            late_send_record(
-                recipient_id=latest.pk,
-                gateway_id=fields["gateway_message_id"],
-                sent_at=fields["sent_at"],
-                status=Message.Status.READ,
-            )
-        elif won and latest.gateway_message_id:
-            # The send's message in the history: read, as the reply shows.
-            Message.objects.filter(
-                gateway_message_id=latest.gateway_message_id,
-                direction=Message.Direction.OUTBOUND,
-                status__in=[Message.Status.SENT, Message.Status.DELIVERED],
-            ).update(status=Message.Status.READ)
         if won:
-            recipients_status_changed(
-                campaign_id=latest.campaign_id, recipient_ids=[latest.pk], status=S.REPLIED
-            )
+            _replied_effects(latest, fields, proven)
     return bool(won)
+
+
+def _latest_send(*, bot, contact) -> Recipient | None:
+    """The contact's latest send of the bot's campaigns, recorded or of unknown outcome."""
+    unknown = Q(status=S.FAILED, failure_code=UNKNOWN_OUTCOME, gateway_message_id="")
+    return (
+        Recipient.objects.filter(
+            Q(sent_at__isnull=False) | unknown | Q(status=S.SENDING),
+            contact=contact,
+            campaign__bot=bot.top_level,
+        )
+        .annotate(sent=Coalesce("sent_at", "claimed_at"))
+        .order_by(F("sent").desc(nulls_last=True), "-id")
+        .only(
+            "pk",
+            "status",
+            "campaign_id",
+            "claimed_at",
+            "sent_at",
+            "gateway_message_id",
+            "failure_code",
+        )
+        .first()
+    )
+
+
+def _replied_effects(recipient: Recipient, fields: dict, proven: bool) -> None:
+    """In the reply's transaction: a proven send recorded, or the sent message marked read."""
+    if proven:
+        late_send_record(
+            recipient_id=recipient.pk,
+            gateway_id=fields["gateway_message_id"],
+            sent_at=fields["sent_at"],
+            status=Message.Status.READ,
+        )
+    elif recipient.gateway_message_id:
+        # The send's message in the history: read, as the reply shows.
+        Message.objects.filter(
+            gateway_message_id=recipient.gateway_message_id,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+        ).update(status=Message.Status.READ)
+    recipients_status_changed(
+        campaign_id=recipient.campaign_id, recipient_ids=[recipient.pk], status=S.REPLIED
+    )
