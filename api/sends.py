@@ -17,22 +17,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from api.models import ApiKey
-from bots.identities import contact_record_identity
-from bots.lime import node_identity, node_to_phone
-from bots.models import Bot, Contact, FlowBlock
-from bots.phones import InvalidPhone, normalize_phone
-from campaigns import validation
+from bots.models import Bot, FlowBlock
+from campaigns import individual, validation
 from campaigns.audience import AudienceError, AudienceFileError, AudienceParser, scan_audience
 from campaigns.audience_store import AudienceMember
 from campaigns.dispatch import campaign_create
 from campaigns.forms import AUDIENCE_MESSAGES, BAD_ROWS_NOT_SKIPPED, NO_VALID_ROWS
 from campaigns.importing import campaign_create_importing
+from campaigns.individual import individual_send_create
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.selectors import opted_out_phones
 from campaigns.wizard import inline_max_rows
 from desk.models import Attendant, Team
 
-IDENTITY_INVALID = "identity_invalid"
 TEMPLATE_NOT_FOUND = "template_not_found"
 TEMPLATE_AMBIGUOUS = "template_language_required"
 ROUTING_BOT_OTHER = "routing_bot_other"
@@ -153,41 +150,24 @@ def _common(*, key: ApiKey, data: dict, kind: str) -> dict:
 def message_send(*, key: ApiKey, data: dict) -> Campaign:
     """One active message to one contact: an individual campaign, sent now or scheduled.
 
-    The contact is named by phone or by WhatsApp identity (R18); an identity is kept on the
-    contact in the same transaction, so the send (started on commit) already uses it.
+    The contact is named by phone or by WhatsApp identity (R18).
     """
     phone, identity = recipient_address(data)
-    validation.check_contact_reachable(bot=key.bot, phone=phone)
     fields = _common(key=key, data=data, kind=Campaign.Kind.INDIVIDUAL)
     fields["name"] = data.get("name") or _("API: %(template)s to %(phone)s") % {
         "template": fields["template"].name,
         "phone": phone,
     }
-    member = AudienceMember(phone=phone, name=data.get("contact_name") or "")
-    campaign = campaign_create(**fields, audience=[member])
-    if identity:
-        contact = Contact.objects.get(bot=key.bot, phone=phone)
-        contact_record_identity(contact=contact, identity=identity)
-    return campaign
+    return individual_send_create(
+        phone=phone, identity=identity, contact_name=data.get("contact_name") or "", **fields
+    )
 
 
 def recipient_address(data: dict) -> tuple[str, str]:
     """(E.164 phone, WhatsApp identity or "") of an individual send."""
-    identity = (data.get("identity") or "").strip()
-    if identity:
-        try:
-            return normalize_phone(node_to_phone(identity)), node_identity(identity)
-        except (ValueError, InvalidPhone):
-            raise _invalid(
-                "identity",
-                _("%(value)s is not a WhatsApp identity (5511987654321@wa.gw.msging.net)."),
-                IDENTITY_INVALID,
-                value=identity,
-            ) from None
-    try:
-        return normalize_phone(data.get("phone") or ""), ""
-    except InvalidPhone as exc:
-        raise _invalid("phone", AUDIENCE_MESSAGES[exc.code], exc.code, value=exc.raw) from None
+    return individual.recipient_address(
+        phone=data.get("phone") or "", identity=data.get("identity") or ""
+    )
 
 
 @dataclass
