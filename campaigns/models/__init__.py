@@ -6,6 +6,7 @@ from campaigns.models.campaign import (
     CampaignStatus,
     ImportStatus,
 )
+from campaigns.models.desk_sends import DeskSend, DeskSender, DeskSendSettings
 from campaigns.models.heartbeat import SchedulerHeartbeat
 from campaigns.models.recipients import (
     RECIPIENT_RANK,
@@ -32,6 +33,9 @@ __all__ = [
     "Campaign",
     "CampaignResults",
     "CampaignStatus",
+    "DeskSend",
+    "DeskSendSettings",
+    "DeskSender",
     "ImportStatus",
     "MessageTemplate",
     "Recipient",

@@ -6,6 +6,8 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
     CampaignResults,
+    DeskSender,
+    DeskSendSettings,
     MessageTemplate,
     Recipient,
     SchedulerHeartbeat,
@@ -120,3 +122,26 @@ class CampaignResultsFactory(factory.django.DjangoModelFactory):
     replied = 2
     failed = 2
     refreshed_at = factory.LazyFunction(timezone.now)
+
+
+class DeskSenderFactory(factory.django.DjangoModelFactory):
+    """An attendant allowed to send from the Desk, in a Desk ready for attendant routing."""
+
+    class Meta:
+        model = DeskSender
+
+    attendant = factory.SubFactory(
+        "tests.desk.factories.AttendantFactory",
+        bot=factory.SubFactory(BotFactory),
+        user=factory.SubFactory("tests.bots.factories.UserFactory"),
+    )
+
+
+class DeskSendSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeskSendSettings
+        django_get_or_create = ["bot"]
+
+    bot = factory.SubFactory(BotFactory)
+    contact_cap = 1
+    cap_window_hours = 24
