@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("campaigns.urls")),  # Growth > Active Messages and the wizard
     path("", include("campaigns.urls_sending")),  # notifications webhook, progress
     path("", include("desk.urls_webhooks")),  # inbound message webhook
+    # Active messages an attendant sends from the Desk (R27): campaigns' pages in the Desk's place.
+    path("desk/active-messages/", include("campaigns.desk_sends.urls")),
     path("desk/", include("desk.urls")),  # the Desk and the contact simulator
     path("api/v1/", include("api.urls")),  # the public REST API, its OpenAPI document and docs
 ]

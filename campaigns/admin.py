@@ -7,6 +7,7 @@ from bots.admin_scoping import ScopedModelAdmin, status_actions
 from bots.errors import apply_validation_error
 from campaigns import validation
 from campaigns.admin_drafts import DraftAudienceFields, save_draft_contact, send_or_schedule
+from campaigns.desk_sends import admin as desk_sends_admin  # noqa: F401 (registers)
 from campaigns.models import Campaign, MessageTemplate, Recipient
 from campaigns.services import campaign_cancel, template_set_status
 

@@ -10,6 +10,8 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         # receivers: the Desk's contact_replied; sending.receivers: delivery events; tasks:
         # registered in every process (web, commands, workers), so that campaigns/jobs.py can
-        # enqueue them by name without the services importing the task module.
+        # enqueue them by name without the services importing the task module. desk_panel and
+        # desk_sends.workspace register what the Desk's workspace shows of campaigns.
         from campaigns import contact_merge, desk_panel, receivers, tasks  # noqa: F401
+        from campaigns.desk_sends import workspace as desk_send_workspace  # noqa: F401
         from campaigns.sending import receivers as sending_receivers  # noqa: F401

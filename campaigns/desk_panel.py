@@ -3,8 +3,10 @@
 The Desk cannot import campaigns (campaigns → desk → bots), so this app registers the reader.
 """
 
+from django.utils.translation import gettext as _
+
 from bots.models import Contact
-from campaigns.models import Recipient
+from campaigns.models import DeskSend, Recipient
 from desk.workspace import Reach, register_reach_provider
 
 SHOWN = 5
@@ -13,13 +15,25 @@ SHOWN = 5
 def campaigns_reaching(contact: Contact) -> list[Reach]:
     recipients = (
         Recipient.objects.filter(contact=contact, sent_at__isnull=False)
-        .select_related("campaign")
+        .select_related("campaign__template", "campaign__desk_send__attendant")
         .order_by("-sent_at", "-id")[:SHOWN]
     )
     return [
-        Reach(label=r.campaign.name, at=r.sent_at, detail=str(r.get_status_display()))
+        Reach(label=_label(r.campaign), at=r.sent_at, detail=str(r.get_status_display()))
         for r in recipients
     ]
+
+
+def _label(campaign) -> str:
+    """A campaign's name; an active message from the Desk (R27) says who sent which template."""
+    try:
+        sender = campaign.desk_send.attendant
+    except DeskSend.DoesNotExist:
+        return campaign.name
+    return _("%(template)s, sent from the Desk by %(attendant)s") % {
+        "template": campaign.template.name,
+        "attendant": sender.name or sender.email,
+    }
 
 
 register_reach_provider(campaigns_reaching)

@@ -58,6 +58,7 @@ class WorkspaceMixin(DeskMixin):
             "my_attendants": self.my_attendants(),
             "list_url": list_url,
             **status_context(attendant),
+            "attendant_actions": workspace.attendant_actions(attendant=attendant),
             **list_context(attendant, ticket),
         }
 
@@ -112,6 +113,7 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
             attendants=attendants,
             previous=workspace.previous_tickets(ticket=ticket),
             reached_by=workspace.reached_by(contact=ticket.contact),
+            contact_actions=workspace.attendant_actions(attendant=me, contact=ticket.contact),
             desk_socket=self.socket_for(me, supervisor=supervisor),
         )
         # Closing tags, notes, quick replies, on hold (R24, R25).

@@ -109,3 +109,37 @@ def register_reach_provider(provider: Callable[[Contact], list[Reach]]) -> None:
 def reached_by(*, contact: Contact) -> list[Reach]:
     found = [reach for provider in _reach_providers for reach in provider(contact)]
     return sorted(found, key=lambda r: r.at, reverse=True)
+
+
+# --- what other apps let an attendant do from the workspace ----------------------------------
+
+
+@dataclass(frozen=True)
+class AttendantAction:
+    """A page of another app the attendant may open from the workspace (a Desk send).
+
+    ``key`` names it for templates and tests; ``primary`` puts it first, as a button.
+    """
+
+    key: str
+    label: str
+    url: str
+    primary: bool = False
+
+
+ActionProvider = Callable[[Attendant, Contact | None], list[AttendantAction]]
+_action_providers: list[ActionProvider] = []
+
+
+def register_action_provider(provider: ActionProvider) -> None:
+    """Campaigns (which the Desk must not import) register what an attendant may open there:
+    ``provider(attendant, contact)`` returns the actions for the workspace, or for one contact.
+    """
+    if provider not in _action_providers:
+        _action_providers.append(provider)
+
+
+def attendant_actions(*, attendant: Attendant | None, contact: Contact | None = None) -> list:
+    if attendant is None:
+        return []
+    return [action for p in _action_providers for action in p(attendant, contact)]

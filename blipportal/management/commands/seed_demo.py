@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bots.models import Bot, BotMembership, Contact, FlowBlock
-from campaigns.models import MessageTemplate
+from campaigns.models import DeskSender, MessageTemplate
 from desk.models import (
     AttendanceRule,
     Attendant,
@@ -127,6 +127,9 @@ class Command(BaseCommand):
             vendas, "bruno@example.com", "Bruno Lima", "offline", bruno_user, [default_vendas]
         )
         self._attendant(loja, "ana@example.com", "Ana Souza", "online", ana_user, [loja_default])
+        # Ana may send active messages from the Desk (R27) on both of her Desks; Bruno may not.
+        for ana in Attendant.objects.filter(email="ana@example.com", bot__in=[vendas, loja]):
+            DeskSender.objects.get_or_create(attendant=ana, defaults={"granted_by": admin})
         self._rule(vendas, vendas_team)
         self._desk_tools(vendas, vendas_team)
 
