@@ -14,7 +14,14 @@ from tests.bots.factories import (
     SubBotFactory,
     UserFactory,
 )
-from tests.campaigns.factories import CampaignFactory, MessageTemplateFactory, RecipientFactory
+from tests.campaigns.factories import (
+    CampaignFactory,
+    DeskSenderFactory,
+    DeskSendFactory,
+    DeskSendSettingsFactory,
+    MessageTemplateFactory,
+    RecipientFactory,
+)
 from tests.desk.factories import (
     AttendanceRuleFactory,
     AttendantAbsenceFactory,
@@ -62,6 +69,10 @@ def world(bot: Bot) -> dict:
         "closingtag": ClosingTagFactory(bot=bot),
         "quickreply": QuickReplyFactory(bot=bot),
         "ticketnote": TicketNoteFactory(ticket=TicketFactory(bot=bot)),
+        # Issue 14: who may send from the Desk, the cap, what was sent (R27).
+        "desksender": DeskSenderFactory(attendant=AttendantFactory(bot=bot)),
+        "desksendsettings": DeskSendSettingsFactory(bot=bot),
+        "desksend": DeskSendFactory(contact=contact, campaign=campaign),
     }
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
     CampaignResults,
+    DeskSend,
     DeskSender,
     DeskSendSettings,
     MessageTemplate,
@@ -145,3 +146,16 @@ class DeskSendSettingsFactory(factory.django.DjangoModelFactory):
     bot = factory.SubFactory(BotFactory)
     contact_cap = 1
     cap_window_hours = 24
+
+
+class DeskSendFactory(factory.django.DjangoModelFactory):
+    """A message sent from the Desk, as the service records it (its campaign, its contact)."""
+
+    class Meta:
+        model = DeskSend
+
+    campaign = factory.SubFactory(CampaignFactory)
+    contact = factory.SubFactory(ContactFactory, bot=factory.SelfAttribute("..campaign.bot"))
+    attendant = factory.SubFactory(
+        "tests.desk.factories.AttendantFactory", bot=factory.SelfAttribute("..campaign.bot")
+    )
