@@ -40,6 +40,9 @@ FACTORIES = [
     cf.RecipientFactory,
     cf.SchedulerHeartbeatFactory,
     cf.CampaignResultsFactory,
+    cf.DeskSenderFactory,
+    cf.DeskSendSettingsFactory,
+    cf.DeskSendFactory,
 ]
 
 
