@@ -9,19 +9,12 @@ from django.core.management import call_command
 from bots.models import Bot, Contact
 from campaigns.models import DeskSend, Recipient
 from desk.models import Attendant, Ticket, TicketStatus
-from tests.browser.conftest import DESKTOP, PHONE, log_in, screenshot
+from tests.browser.conftest import log_in
+from tests.browser.test_screenshots import _both_sizes
 from tests.desk.factories import TicketFactory
 
 CARLA = "+5511987654321"  # a customer Ana attended last week
 DIEGO = "+5521998877665"  # known to the bot, typed by Ana in another notation
-
-
-def _both_sizes(page, name: str) -> None:
-    page.set_viewport_size(DESKTOP)
-    screenshot(page, name, full_page=False)
-    page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size(DESKTOP)
 
 
 def _carla_attended_by_ana() -> Attendant:
