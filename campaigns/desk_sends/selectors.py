@@ -67,9 +67,9 @@ def templates_for(*, attendant: Attendant) -> QuerySet[MessageTemplate]:
 
 
 def recent_contacts(*, attendant: Attendant, limit: int = RECENT_CONTACTS) -> list[Contact]:
-    """Contacts of the attendant's tickets, the most recently attended first."""
+    """Contacts of the attendant's tickets (held, or directed to them), the latest first."""
     latest = (
-        Ticket.objects.filter(attendant=attendant)
+        Ticket.objects.filter(Q(attendant=attendant) | Q(requested_attendant=attendant))
         .values("contact_id")
         .annotate(last=Max("created_at"))
         .order_by("-last")[:limit]

@@ -266,3 +266,25 @@ def test_R27_the_contacts_history_names_the_desk_sender(
     page = ana.get(reverse("desk:ticket", args=[desk.router.slug, ticket.pk])).content.decode()
     reached = re.findall(r'data-testid="reached-by">(.*?)</li>', page)
     assert reached and "retomada" in reached[0] and "Ana Souza" in reached[0]
+
+
+def test_R27_a_closed_whatsapp_window_points_to_an_active_message(ana, desk):
+    contact = attended(desk, MARIA, "Maria Lima")
+    ticket = TicketFactory(bot=desk.vendas, contact=contact, open=True, attendant=desk.ana)
+    page = ana.get(reverse("desk:ticket", args=[desk.router.slug, ticket.pk])).content.decode()
+    assert 'data-code="window_closed"' in page  # the customer never wrote: no 24 h window
+    blocked = page.split('data-testid="window-closed-actions"')[1]
+    assert f"contact={contact.pk}" in blocked.split("</div>")[0]
+
+
+def test_R27_a_customer_waiting_for_the_sender_can_be_picked(ana, desk):
+    contact = ContactFactory(bot=desk.router, phone=MARIA, name="Maria Lima")
+    TicketFactory(bot=desk.vendas, contact=contact, requested_attendant=desk.ana)
+    page = ana.get(f"{NEW}?contact={contact.pk}").content.decode()
+    assert re.search(rf'<input type="checkbox"[^>]*value="{contact.pk}"[^>]*checked', page)
+
+
+def test_R14_the_sender_is_told_when_not_online(ana, desk):
+    desk.ana.status = "pause"
+    desk.ana.save()
+    assert b'data-testid="sender-not-online"' in ana.get(NEW).content

@@ -22,7 +22,7 @@ from tests.campaigns.factories import (
     DeskSendSettingsFactory,
     MessageTemplateFactory,
 )
-from tests.desk.factories import AttendantFactory, TeamFactory
+from tests.desk.factories import AttendantAbsenceFactory, AttendantFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +269,36 @@ def make_desk_refreshed(desk: Desk) -> Desk:
     desk.ana = Attendant.objects.select_related("bot__router").get(pk=desk.ana.pk)
     desk.template.refresh_from_db()
     return desk
+
+
+def test_R23_an_absent_sender_without_a_substitute_is_refused_with_the_return_date(desk):
+    AttendantAbsenceFactory(attendant=desk.ana)
+    error = refusal(desk, target(MARIA))
+    assert error_codes(error) == {validation.R23_ATTENDANT_ABSENT}
+    assert not DeskSend.objects.exists()
+
+
+def test_R23_an_absent_senders_replies_go_to_the_substitute(desk):
+    substitute = AttendantFactory(bot=desk.vendas, teams=list(desk.ana.teams.all()))
+    AttendantAbsenceFactory(attendant=desk.ana, substitute=substitute)
+    (sent,) = send(desk, target(MARIA))
+    campaign = Campaign.objects.get(pk=sent.campaign_id)
+    assert (campaign.attendant, campaign.absent_attendant) == (substitute, desk.ana)
+    assert sent.attendant == desk.ana  # still in Ana's Sent by me
+
+
+def test_R26_a_desk_send_past_the_messaging_tier_waits_deferred_never_fails(
+    desk, django_capture_on_commit_callbacks
+):
+    Bot.objects.filter(pk=desk.router.pk).update(messaging_tier=Bot.MessagingTier.TIER_250)
+    now = timezone.now()
+    Contact.objects.bulk_create(
+        Contact(bot=desk.router, phone=f"+55119555{n:05d}", last_active_message_at=now)
+        for n in range(250)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        (sent,) = send(desk, target(MARIA))
+
+    recipient = Recipient.objects.get(campaign=sent.campaign)
+    assert recipient.status == Recipient.Status.PENDING
+    assert recipient.deferred_until is not None
