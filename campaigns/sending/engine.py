@@ -1,6 +1,7 @@
 """Sending one batch of recipients, chunk by chunk; and closing the campaign.
 
-A batch (a task's list of ids) is worked in chunks of ``SENDING_CHUNK_SIZE``: one statement
+A batch (a task's list of ids) is worked in chunks of ``SENDING_CHUNK_SIZE`` (fewer when the
+bot's rate limit would make a chunk last more than ``CHUNK_SECONDS``): one statement
 claims the chunk (``claims.recipients_claim``: Pending → Sending, compare-and-set, so R17 holds
 whatever retries, crashes or concurrent workers), its sends go out ``SENDING_CONCURRENCY`` at a
 time over kept-alive connections (``transmit``), then one transaction records the whole chunk
@@ -39,7 +40,8 @@ __all__ = ["SEND_ATTEMPTS", "message_id_for", "send_recipients"]
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 50  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE)
+CHUNK_SIZE = 200  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE)
+CHUNK_SECONDS = 2  # ... but never more than this many seconds of the bot's rate limit
 CONCURRENCY = 8  # sends in flight per worker process (setting SENDING_CONCURRENCY)
 
 S = Recipient.Status
@@ -60,8 +62,21 @@ def send_recipients(*, campaign_id: int, recipient_ids: list[int]) -> int:
     return sent
 
 
-def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
+def chunk_size(*, rate_per_second: int) -> int:
+    """Recipients per chunk: ``SENDING_CHUNK_SIZE``, or fewer when the bot's rate is low.
+
+    Every claim and record costs a fixed round of statements, so big chunks are cheap; but a
+    chunk is what a dying worker leaves in "unknown outcome", so it is also kept to about
+    ``CHUNK_SECONDS`` of sending at the bot's rate (0: no limit).
+    """
     size = max(1, getattr(settings, "SENDING_CHUNK_SIZE", CHUNK_SIZE))
+    if rate_per_second > 0:
+        size = min(size, max(1, rate_per_second * CHUNK_SECONDS))
+    return size
+
+
+def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
+    size = chunk_size(rate_per_second=campaign.bot.rate_limit_per_second)
     workers = max(1, getattr(settings, "SENDING_CONCURRENCY", CONCURRENCY))
     gateway = get_gateway(defer_identities=True)
     sent = 0

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bots.identities import contacts_record_identities
 from campaigns.models import Campaign, Recipient
-from campaigns.sending import engine
+from campaigns.sending import engine, transmit
 from tests.bots.factories import ContactFactory
 from tests.campaigns.factories import bulk_campaign_with_recipients
 
@@ -100,3 +100,55 @@ def test_R18_an_identity_held_by_another_contact_is_left_and_the_others_stored()
     assert second.whatsapp_identity == ""
     holder.refresh_from_db()
     assert holder.whatsapp_identity == "5511900000002@wa.gw.msging.net"
+
+
+@pytest.mark.parametrize(
+    ("setting", "rate", "expected"),
+    [
+        (200, 0, 200),  # no rate limit: the setting
+        (200, 100, 200),  # two seconds at 100/s
+        (200, 20, 40),  # a slow bot: what a dying worker leaves unknown stays small
+        (200, 1, 2),
+        (10, 1000, 10),  # never above the setting
+    ],
+)
+def test_R17_a_chunk_is_at_most_a_couple_of_seconds_of_the_bots_rate(
+    settings, setting, rate, expected
+):
+    settings.SENDING_CHUNK_SIZE = setting
+    assert engine.chunk_size(rate_per_second=rate) == expected
+
+
+def test_R17_a_slow_bot_claims_small_chunks(settings, monkeypatch):
+    settings.SENDING_CHUNK_SIZE = 200
+    claims = []
+    real_claim = engine.recipients_claim
+
+    def counting_claim(*, campaign, ids):
+        claims.append(len(ids))
+        return real_claim(campaign=campaign, ids=ids)
+
+    monkeypatch.setattr(engine, "recipients_claim", counting_claim)
+    monkeypatch.setattr(engine, "get_gateway", lambda **options: OkGateway())
+    monkeypatch.setattr(transmit, "get_limiter", lambda: NoWait())
+    campaign, ids = sending_campaign(10)
+    campaign.bot.rate_limit_per_second = 2
+    campaign.bot.save(update_fields=["rate_limit_per_second"])
+    assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 10
+    assert claims == [4, 4, 2]
+
+
+class OkGateway:
+    def set_context(self, **kwargs) -> None:
+        return None
+
+    def send_template(self, *, message_id, **kwargs) -> str:
+        return f"ok:{message_id}"
+
+    def take_resolved_identities(self) -> list:
+        return []
+
+
+class NoWait:
+    def acquire(self, key, rate) -> float:
+        return 0.0
