@@ -8,15 +8,51 @@ the params existed keep their stored English sentence as the fallback.
 import datetime as dt
 
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+# A condition as a person reads it: "last message contains “comprar”". One value and many
+# values are separate sentences; the negated ones name every value the message avoided.
 _RELATIONS = {
-    "equals": gettext_noop("%(field)s = %(values)s"),
-    "contains": gettext_noop("%(field)s contains %(values)s"),
-    "not_equals": gettext_noop("%(field)s is none of %(values)s"),
-    "not_contains": gettext_noop("%(field)s contains none of %(values)s"),
+    "equals": (gettext_noop("%(field)s is %(values)s"), gettext_noop("%(field)s is %(values)s")),
+    "contains": (
+        gettext_noop("%(field)s contains %(values)s"),
+        gettext_noop("%(field)s contains %(values)s"),
+    ),
+    "not_equals": (
+        gettext_noop("%(field)s is not %(values)s"),
+        gettext_noop("%(field)s is none of %(values)s"),
+    ),
+    "not_contains": (
+        gettext_noop("%(field)s does not contain %(values)s"),
+        gettext_noop("%(field)s contains none of %(values)s"),
+    ),
 }
+_FIELDS = {
+    "last_message": gettext_noop("last message"),
+    "name": gettext_noop("contact name"),
+    "email": gettext_noop("contact e-mail"),
+}
+
+
+def _quoted(value: str) -> str:
+    return f"“{value}”"
+
+
+def _field(field: str) -> str:
+    """The stored field (``last_message``, ``extras.cidade``) in words."""
+    if field.startswith("extras."):
+        return _("contact field %(key)s") % {"key": _quoted(field.removeprefix("extras."))}
+    return _(_FIELDS[field])
+
+
+def _condition(match: dict) -> str:
+    values = [_quoted(v) for v in match["values"]]
+    one, many = _RELATIONS[match["relation"]]
+    listed = values[0] if len(values) == 1 else ", ".join(values[:-1]) + _(" or ") + values[-1]
+    sentence = _(one if len(values) == 1 else many)
+    return sentence % {"field": _field(match["field"]), "values": listed}
 
 
 def _when(value: str) -> str:
@@ -45,15 +81,11 @@ def _fallback(p: dict) -> str:
 
 
 def _rule(p: dict) -> str:
-    joiner = f" {_('and')} "
-    matched = joiner.join(
-        _(_RELATIONS[m["relation"]]) % {"field": m["field"], "values": ", ".join(m["values"])}
-        for m in p["matches"]
+    conditions = f" {_('and')} ".join(_condition(m) for m in p["matches"])
+    return capfirst(
+        _("%(conditions)s (rule %(rule)s)")
+        % {"conditions": conditions, "rule": _quoted(p["rule_name"])}
     )
-    return _("rule '%(rule)s' matched: %(conditions)s") % {
-        "rule": p["rule_name"],
-        "conditions": matched,
-    }
 
 
 def _flow(p: dict) -> str:

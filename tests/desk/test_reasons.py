@@ -53,3 +53,53 @@ def test_directive_reason_in_english_utc():
 )
 def test_unrenderable_reasons_fall_back_to_the_stored_sentence(code, params):
     assert render_reason(code, params, "stored sentence") == "stored sentence"
+
+
+RULE_PARAMS = {
+    "rule_name": "Compras",
+    "matches": [
+        {"field": "last_message", "relation": "contains", "values": ["comprar"]},
+        {"field": "extras.cidade", "relation": "not_equals", "values": ["Rio", "BH"]},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "pt-br",
+            "Última mensagem contém “comprar” e campo do contato “cidade” não é nenhum de "
+            "“Rio” ou “BH” (regra “Compras”)",
+        ),
+        (
+            "en",
+            "Last message contains “comprar” and contact field “cidade” is none of "
+            "“Rio” or “BH” (rule “Compras”)",
+        ),
+    ],
+)
+def test_a_rule_reason_reads_as_a_person_would_say_it(language, expected):
+    with translation.override(language):
+        assert render_reason("rule", RULE_PARAMS, "stored") == expected
+
+
+@pytest.mark.parametrize(
+    ("match", "expected"),
+    [
+        ({"field": "name", "relation": "equals", "values": ["Ana"]}, "Nome do contato é “Ana”"),
+        (
+            {"field": "email", "relation": "not_contains", "values": ["spam"]},
+            "E-mail do contato não contém “spam”",
+        ),
+        (
+            {"field": "last_message", "relation": "not_contains", "values": ["boleto", "pix"]},
+            "Última mensagem não contém nenhum de “boleto” ou “pix”",
+        ),
+    ],
+)
+def test_every_relation_and_field_has_words_not_identifiers(match, expected):
+    with translation.override("pt-br"):
+        text = render_reason("rule", {"rule_name": "R", "matches": [match]}, "stored")
+    assert text == f"{expected} (regra “R”)"
+    assert "_" not in text

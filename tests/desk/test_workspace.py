@@ -105,3 +105,19 @@ def test_pages_open_their_socket_where_the_settings_say(client, ana, settings):
     settings.DESK_SOCKET_URL = "ws://127.0.0.1:8001"
     page = client.get(reverse("desk:home")).content.decode()
     assert 'data-desk-socket-base="ws://127.0.0.1:8001"' in page
+
+
+def test_the_ticket_panel_explains_a_rule_in_words_not_field_names(client, ana):
+    params = {
+        "rule_name": "Compras",
+        "matches": [{"field": "last_message", "relation": "contains", "values": ["comprar"]}],
+    }
+    ticket = TicketFactory(
+        bot=ana.bot, open=True, attendant=ana, routing_code="rule", routing_params=params
+    )
+    client.force_login(ana.user)
+    page = client.get(
+        reverse("desk:ticket", args=[ana.bot.slug, ticket.pk]), HTTP_ACCEPT_LANGUAGE="pt-br"
+    ).content.decode()
+    assert "Última mensagem contém “comprar” (regra “Compras”)" in page
+    assert "last_message" not in page
