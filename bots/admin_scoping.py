@@ -6,12 +6,13 @@ choices and change pages all go through the same filter; an object of another bo
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.utils.text import format_lazy
 
 from bots.access import bot_ids_for, scope, users_for
-from bots.models import BotMembership
+from bots.models import Bot, BotMembership
 
 VIEW_ROLES = (BotMembership.Role.ADMIN, BotMembership.Role.OPERATOR)
 ADMIN_ROLES = (BotMembership.Role.ADMIN,)
@@ -67,6 +68,9 @@ class BotScopedMixin:
     def has_delete_permission(self, request, obj=None):
         return self._allowed(request, self.edit_roles)
 
+    def get_changelist(self, request, **kwargs):
+        return BotNamesChangeList
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         return _scope_field(field, db_field, request)
@@ -74,6 +78,32 @@ class BotScopedMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return _scope_field(field, db_field, request)
+
+
+def with_bot_names(queryset):
+    """``queryset`` loading what its rows' names need: a sub-bot is "Router › Sub-bot"."""
+    if queryset.model is Bot:
+        return queryset.select_related("router")
+    try:
+        field = queryset.model._meta.get_field("bot")
+    except FieldDoesNotExist:
+        return queryset
+    if field.many_to_one and field.related_model is Bot:
+        return queryset.select_related("bot__router")
+    return queryset
+
+
+class BotNamesChangeList(ChangeList):
+    """The changelist, with the routers of the rows' bots in two queries, not one per row.
+
+    Django's own ``select_related()`` does not follow the nullable ``router``, and a bot's name
+    (``Bot.__str__``) needs it; a prefetch survives whatever ``select_related`` Django applies.
+    """
+
+    def apply_select_related(self, qs):
+        qs = super().apply_select_related(qs)
+        path = self.model_admin.bot_path
+        return qs.prefetch_related(f"{path}__router" if path else "router")
 
 
 def _exists(model, object_id) -> bool:
@@ -98,8 +128,7 @@ def scoped_related(queryset, request):
 def _scope_field(field, db_field, request):
     if field is not None and hasattr(field, "queryset"):
         scoped = scoped_related(field.queryset, request)
-        if scoped is not None:
-            field.queryset = scoped
+        field.queryset = with_bot_names(field.queryset if scoped is None else scoped)
     return field
 
 
@@ -117,7 +146,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
             present = model_admin.get_queryset(request).values_list(self.field_path, flat=True)
             scoped = related.filter(pk__in=present.distinct().order_by())
         ordering = self.field_admin_ordering(field, request, model_admin)
-        return [(obj.pk, str(obj)) for obj in scoped.order_by(*ordering)]
+        return [(obj.pk, str(obj)) for obj in with_bot_names(scoped).order_by(*ordering)]
 
 
 def _scoped_filter(model, spec):

@@ -168,8 +168,10 @@ class Bot(models.Model):
         ]
 
     def __str__(self) -> str:
+        # As people call it, never by slug: "Loja", or "Demo Router › Vendas" for a sub-bot.
+        # Lists of bots load the router with them (``select_related("router")``).
         if self.router_id:
-            return f"{self.name} ({self.service_name})"
+            return f"{self.router.name} › {self.name}"
         return self.name
 
     @property

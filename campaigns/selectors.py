@@ -117,7 +117,11 @@ class RoutingOptions:
 def routing_targets(*, bot: Bot) -> QuerySet[Bot]:
     """The bots a reply can go to: the sub-bots of a router, else the bot itself."""
     if bot.is_router:
-        return Bot.objects.filter(router=bot).order_by("-is_main_service", "service_name")
+        return (
+            Bot.objects.filter(router=bot)
+            .select_related("router")
+            .order_by("-is_main_service", "service_name")
+        )
     return Bot.objects.filter(pk=bot.pk)
 
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from bots.admin_scoping import ScopedInline, ScopedModelAdmin, status_actions
@@ -55,9 +56,12 @@ class TeamAdmin(ScopedModelAdmin):
     inlines = [TeamMembershipInline]
     list_select_related = ["bot"]
 
-    @admin.display(description=_("attendants"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("attendants"))
+
+    @admin.display(description=_("attendants"), ordering="member_count")
     def attendant_count(self, obj):
-        return obj.attendants.count()
+        return obj.member_count
 
     def has_delete_permission(self, request, obj=None):
         # Default takes every reply no rule claims: it cannot be removed.

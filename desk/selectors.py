@@ -34,7 +34,7 @@ def attendants_of_user(*, user, bot: Bot) -> QuerySet[Attendant]:
         return Attendant.objects.none()
     return (
         Attendant.objects.filter(user=user, bot_id__in=desk_bot_ids(bot))
-        .select_related("bot", "pause_reason")
+        .select_related("bot__router", "pause_reason")
         .order_by("bot__slug", "id")
     )
 

@@ -90,7 +90,7 @@ def bot_label(bot) -> str:
     """A bot as people call it: "Loja", or "Demo Router › Vendas" for a sub-bot (no slugs)."""
     if bot is None:
         return ""
-    return f"{bot.router.name} › {bot.name}" if bot.router_id else bot.name
+    return str(bot)
 
 
 def _localized(value: dt.datetime | None, english: str, portuguese: str) -> str:

@@ -45,7 +45,7 @@ def test_R26_step_4_shows_what_fits_and_the_overflow_waits_deferred(page, demo, 
     page.select_option("#id_content-header_column", "foto")
     next_step(page, "routing")
     page.check("input[name='routing-routing'][value='flow']")
-    page.select_option("#id_routing-routing_bot", label="Vendas (vendas)")
+    page.select_option("#id_routing-routing_bot", label="Demo Router › Vendas")
     page.select_option("#id_routing-flow_block", label="Ofertas")
     next_step(page, "send")
     budget = page.locator("#messaging-budget")

@@ -62,7 +62,7 @@ def individual_to_attendant(page, email, *, shots=False):
         shoot(page, "wizard-2-content-individual")
     next_step(page, "routing")
     page.check("input[name='routing-routing'][value='attendant']")
-    page.select_option("#id_routing-routing_bot", label="Vendas (vendas)")
+    page.select_option("#id_routing-routing_bot", label="Demo Router › Vendas")
     page.select_option("#id_routing-human_block", label="Atendimento humano")
     page.fill("#id_routing-attendant_email", "bruno@example.com")
     assert page.is_visible("#r14-warning")  # R14: Bruno is Offline
@@ -134,7 +134,7 @@ def test_R16_bulk_campaign_from_csv_to_flow_block_scheduled(page, demo, login, t
     next_step(page, "routing")
     assert page.is_disabled("input[name='routing-routing'][value='attendant']")  # R6
     page.check("input[name='routing-routing'][value='flow']")
-    page.select_option("#id_routing-routing_bot", label="Vendas (vendas)")
+    page.select_option("#id_routing-routing_bot", label="Demo Router › Vendas")
     page.select_option("#id_routing-flow_block", label="Ofertas")
     shoot(page, "wizard-3-routing-bulk-flow")
     next_step(page, "send")

@@ -30,7 +30,7 @@ def test_empty_cells_of_a_mapped_column_are_flagged_then_skipped(page, demo, log
     page.check("#id_content-skip_rows_missing")
     next_step(page, "routing")
     page.check("input[name='routing-routing'][value='flow']")
-    page.select_option("#id_routing-routing_bot", label="Vendas (vendas)")
+    page.select_option("#id_routing-routing_bot", label="Demo Router › Vendas")
     page.select_option("#id_routing-flow_block", label="Ofertas")
     next_step(page, "send")
     page.click("[data-testid=send-campaign]")
