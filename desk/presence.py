@@ -82,8 +82,12 @@ def attendant_change_status(
 
 
 def attendant_heartbeat(*, attendant: Attendant, now: dt.datetime | None = None) -> None:
-    """The attendant's Desk is open (page polling or, later, the socket): one UPDATE."""
-    Attendant.objects.filter(pk=attendant.pk).update(last_seen_at=now or timezone.now())
+    """The attendant's Desk is open (the page's beat, or a ping on its socket): one UPDATE."""
+    attendant_seen(attendant_id=attendant.pk, now=now)
+
+
+def attendant_seen(*, attendant_id: int, now: dt.datetime | None = None) -> None:
+    Attendant.objects.filter(pk=attendant_id).update(last_seen_at=now or timezone.now())
 
 
 def attendants_offline_when_gone(*, now: dt.datetime | None = None) -> list[int]:

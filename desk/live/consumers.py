@@ -4,13 +4,19 @@ A socket that may not listen is accepted and closed at once with ``FORBIDDEN``, 
 knows not to retry (a refused handshake looks like a network failure to a browser).
 """
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from desk.live import access
 from desk.live.events import Event
+from desk.presence import attendant_seen
 
 FORBIDDEN = 4403
+# A socket's pings count as the Desk's heartbeat (auto-Offline, R21) at most this often, so a
+# client that pings in a loop cannot turn into a stream of UPDATEs.
+HEARTBEAT_EVERY = 15.0
 
 
 class DeskConsumer(AsyncJsonWebsocketConsumer):
@@ -32,6 +38,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = allowed
         await self.send_json({"type": "hello"})
+        await self.seen()
 
     async def disconnect(self, code) -> None:
         for group in self.joined:
@@ -41,6 +48,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+            if self.joined:
+                await self.seen()
+
+    async def seen(self) -> None:
+        """The page behind this socket is open (only an attendant's socket says so)."""
 
     async def desk_event(self, message: dict) -> None:
         event = message["event"]
@@ -50,7 +62,20 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
 
 class AttendantConsumer(DeskConsumer):
-    """One attendant profile's Desk: their tickets, their queues, their status."""
+    """One attendant profile's Desk: their tickets, their queues, their status.
+
+    While the socket is up its pings are the Desk page's heartbeat, so an attendant whose page
+    keeps only the socket open is not set Offline (the page stops its own beat meanwhile).
+    """
+
+    last_beat = float("-inf")
+
+    async def seen(self) -> None:
+        if time.monotonic() - self.last_beat < HEARTBEAT_EVERY:
+            return
+        self.last_beat = time.monotonic()
+        attendant_id = self.scope["url_route"]["kwargs"]["attendant_id"]
+        await database_sync_to_async(attendant_seen)(attendant_id=attendant_id)
 
     def allowed_groups(self) -> list[str] | None:
         kwargs = self.scope["url_route"]["kwargs"]

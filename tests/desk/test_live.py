@@ -4,10 +4,13 @@ The sockets go through ``blipportal.asgi.application`` (session auth, origin che
 in-memory channel layer; ``test_live_redis.py`` repeats the isolation check over Redis.
 """
 
+import datetime as dt
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from bots.models import BotMembership
 from bots.services import contact_move_to_block
@@ -15,6 +18,7 @@ from desk import services
 from desk.inbound import inbound_receive
 from desk.live.consumers import FORBIDDEN
 from desk.models import DeskSettings
+from desk.presence import attendants_offline_when_gone
 from tests.bots.factories import (
     BotFactory,
     BotMembershipFactory,
@@ -310,3 +314,47 @@ def test_a_ping_gets_a_pong():
             assert await ana.receive_json_from() == {"type": "pong"}
 
     run_async(scenario)
+
+
+def _away_since(attendant, minutes: int) -> None:
+    """Paused, with the Desk's last heartbeat ``minutes`` ago; the bot allows 15."""
+    DeskSettings.objects.filter(bot=attendant.bot).update(offline_after_minutes=15)
+    type(attendant).objects.filter(pk=attendant.pk).update(
+        status="pause", last_seen_at=timezone.now() - dt.timedelta(minutes=minutes)
+    )
+
+
+def test_R21_a_socket_kept_open_is_a_heartbeat_so_its_attendant_stays_in_her_status():
+    desk = make_desk("a")
+    bruno_cookie = session_cookie(desk.bruno.user)
+    _away_since(desk.ana, 30)  # her Desk is really gone: the control
+    _away_since(desk.bruno, 30)  # his page's HTTP beat stopped: only the socket keeps him
+
+    async def scenario():
+        async with desk_socket(attendant_path(desk.bruno), bruno_cookie) as bruno:
+            assert await bruno.receive_json_from() == {"type": "hello"}
+            await bruno.send_json_to({"type": "ping"})
+            assert await bruno.receive_json_from() == {"type": "pong"}
+            assert await sync_to_async(attendants_offline_when_gone)() == [desk.ana.pk]
+
+    run_async(scenario)
+    desk.bruno.refresh_from_db()
+    assert desk.bruno.status == "pause"
+    assert timezone.now() - desk.bruno.last_seen_at < dt.timedelta(minutes=1)
+
+
+def test_pings_beat_at_most_every_few_seconds_whatever_the_client_sends():
+    desk = make_desk("a")
+    cookie = session_cookie(desk.ana.user)
+
+    async def scenario():
+        async with desk_socket(attendant_path(desk.ana), cookie) as ana:
+            await ana.receive_json_from()  # connecting was the beat
+            await sync_to_async(_away_since)(desk.ana, 30)
+            for _ in range(3):
+                await ana.send_json_to({"type": "ping"})
+                assert await ana.receive_json_from() == {"type": "pong"}
+
+    run_async(scenario)
+    desk.ana.refresh_from_db()
+    assert timezone.now() - desk.ana.last_seen_at > dt.timedelta(minutes=29)

@@ -21,11 +21,16 @@
   setInterval(tickTimers, 1000);
 
   // The open Desk page tells the server it is still there; closed too long, the attendant goes
-  // Offline (the bot's setting). The live socket sends the same heartbeat while it is up.
+  // Offline (the bot's setting). While the live socket is up its pings are the heartbeat, so the
+  // page makes no request of its own.
   var beat = document.querySelector("[data-heartbeat-url]");
   var csrf = beat && beat.querySelector("[name=csrfmiddlewaretoken]");
+  function socketUp() {
+    var live = window.deskLive;
+    return Boolean(live && live.socket && live.socket.readyState === 1);
+  }
   function heartbeat() {
-    if (!beat || !csrf) { return; }
+    if (!beat || !csrf || socketUp()) { return; }
     fetch(beat.dataset.heartbeatUrl, {
       method: "POST", credentials: "same-origin",
       headers: { "X-CSRFToken": csrf.value, "X-Requested-With": "fetch" }
