@@ -187,8 +187,8 @@ def test_a_dropped_socket_polls_then_reconnects_and_catches_up(asgi_page, demo):
     ana.on("request", lambda request: fetched.append(request.url))
 
     # A network blip: the socket drops. The page polls meanwhile and retries with a backoff.
-    ana.evaluate("() => window.deskLive.socket.close()")
-    assert ana.evaluate("() => document.documentElement.dataset.deskLive") == "polling"
+    ana.evaluate("() => window.deskLive.socket.close()")  # closing is asynchronous: wait for it
+    ana.locator("html[data-desk-live=polling]").wait_for(timeout=5_000)
     ana.wait_for_function("() => window.deskLive.reconnects === 1", timeout=10_000)
     ana.locator("html[data-desk-live=socket]").wait_for()
     # Back on the socket it refreshes what it may have missed, then stops polling.
