@@ -2,31 +2,66 @@
 
 Membership is granted on a top-level bot (a stand-alone bot or a router); the sub-bots of a router
 come with it. Superusers see everything.
+
+A page asks these questions many times (the switcher, the view's own check, the Desk's
+supervisor test…): the user's memberships and their bots' sub-bots are read once and kept on the
+user object, which lives for one request. Any change of a membership or a bot in this process
+drops every such memo (a generation counter, bumped by the receivers below).
 """
 
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from bots.models import Bot, BotMembership
 
 ALL_ROLES = tuple(BotMembership.Role.values)
+_MEMO = "_bot_access_memo"
+_generation = [0]
 
 
-def bot_ids_for(user, roles: Iterable[str] = ALL_ROLES) -> set[int] | None:
+@receiver([post_save, post_delete], sender=BotMembership, dispatch_uid="bots_access_memberships")
+@receiver([post_save, post_delete], sender=Bot, dispatch_uid="bots_access_bots")
+def forget_access(**kwargs) -> None:
+    """Memberships or bots changed: every memo of this process is stale."""
+    _generation[0] += 1
+
+
+def _memo(user) -> dict:
+    memo = getattr(user, _MEMO, None)
+    if memo is None or memo["generation"] != _generation[0]:
+        memo = {"generation": _generation[0]}
+        setattr(user, _MEMO, memo)
+    return memo
+
+
+def _roles_by_bot(user) -> dict[int, str]:
+    """{top-level bot id: role} of the user's memberships, with the sub-bots of each router
+    under the router's role."""
+    memo = _memo(user)
+    if "roles" not in memo:
+        roles = dict(BotMembership.objects.filter(user=user).values_list("bot_id", "role"))
+        subs = Bot.objects.filter(router_id__in=list(roles)).values_list("id", "router_id")
+        memo["roles"] = roles
+        memo["subs"] = {sub: roles[router] for sub, router in subs}
+    return memo["roles"]
+
+
+def bot_ids_for(user, roles: Iterable[str] = ALL_ROLES) -> frozenset[int] | None:
     """Ids of every bot (sub-bots included) the user may act on; None means no restriction."""
     if not user.is_authenticated or not user.is_active:
-        return set()
+        return frozenset()
     if user.is_superuser:
         return None
-    top = set(
-        BotMembership.objects.filter(user=user, role__in=list(roles)).values_list(
-            "bot_id", flat=True
-        )
+    roles = set(roles)
+    top = _roles_by_bot(user)
+    subs = _memo(user)["subs"]
+    return frozenset(b for b, r in top.items() if r in roles) | frozenset(
+        b for b, r in subs.items() if r in roles
     )
-    subs = set(Bot.objects.filter(router_id__in=top).values_list("id", flat=True))
-    return top | subs
 
 
 def scope(qs: QuerySet, user, *, path: str = "bot", roles: Iterable[str] = ALL_ROLES) -> QuerySet:
@@ -35,19 +70,36 @@ def scope(qs: QuerySet, user, *, path: str = "bot", roles: Iterable[str] = ALL_R
     if ids is None:
         return qs
     lookup = "pk__in" if path == "" else f"{path}__in"
-    return qs.filter(Q(**{lookup: ids}))
+    return qs.filter(Q(**{lookup: sorted(ids)}))
 
 
 def top_level_bots_for(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet:
     return scope(Bot.objects.filter(router__isnull=True), user, path="", roles=roles)
 
 
+def top_level_bot_list(user) -> list[Bot]:
+    """The top-level bots the user may act on in any role, by slug (the switcher's list)."""
+    memo = _memo(user)
+    if "top_level" not in memo:
+        memo["top_level"] = list(top_level_bots_for(user))
+    return memo["top_level"]
+
+
+def family_ids(bot: Bot) -> list[int]:
+    """The bot and its sub-bots (the bot first), read once per bot object and generation."""
+    memo = _memo(bot)
+    if "family" not in memo:
+        memo["family"] = [bot.pk, *Bot.objects.filter(router=bot).values_list("pk", flat=True)]
+    return memo["family"]
+
+
 def has_role(user, bot: Bot, roles: Iterable[str]) -> bool:
     if user.is_superuser:
         return True
-    return BotMembership.objects.filter(
-        user=user, bot_id=bot.top_level.pk, role__in=list(roles)
-    ).exists()
+    if not user.is_authenticated:
+        return False
+    top = bot.router_id or bot.pk
+    return _roles_by_bot(user).get(top) in set(roles)
 
 
 def users_for(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet:
@@ -57,4 +109,4 @@ def users_for(user, roles: Iterable[str] = ALL_ROLES) -> QuerySet:
     if user.is_superuser:
         return users
     ids = bot_ids_for(user, roles)
-    return users.filter(Q(bot_memberships__bot_id__in=ids) | Q(pk=user.pk)).distinct()
+    return users.filter(Q(bot_memberships__bot_id__in=sorted(ids)) | Q(pk=user.pk)).distinct()

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 
-from bots.access import ALL_ROLES, bot_ids_for, has_role, top_level_bots_for
+from bots.access import ALL_ROLES, bot_ids_for, has_role, top_level_bot_list
 from bots.models import Bot
 
 SESSION_KEY = "portal_bot_id"
@@ -15,14 +15,17 @@ CAMPAIGN_ROLES = ("admin", "operator")
 
 def current_bot(request, roles=ALL_ROLES) -> Bot | None:
     """The bot chosen in the switcher, else the user's first bot; None when they have none."""
-    bots = top_level_bots_for(request.user, roles)
-    chosen = request.session.get(SESSION_KEY)
-    bot = bots.filter(pk=chosen).first() if chosen else None
-    return bot or bots.first()
+    allowed = bot_ids_for(request.user, roles)
+    bots = [bot for bot in top_level_bot_list(request.user) if allowed is None or bot.pk in allowed]
+    chosen = str(request.session.get(SESSION_KEY, ""))
+    return next((bot for bot in bots if str(bot.pk) == chosen), bots[0] if bots else None)
 
 
 def set_current_bot(request, bot: Bot) -> None:
-    request.session[SESSION_KEY] = bot.pk
+    # Only a change is written: every page of a campaign or ticket names its bot, and an
+    # unchanged session costs no UPDATE of the session row.
+    if request.session.get(SESSION_KEY) != bot.pk:
+        request.session[SESSION_KEY] = bot.pk
 
 
 def portal_context(request, bot: Bot | None) -> dict:
@@ -44,7 +47,7 @@ def portal_context(request, bot: Bot | None) -> dict:
             "is_nav_sidebar_enabled": False,
             "has_permission": request.user.is_authenticated,
             "portal_bot": bot,
-            "portal_bots": list(top_level_bots_for(request.user)),
+            "portal_bots": top_level_bot_list(request.user),
             # Attendants only work the Desk: the Active Messages link would only lead to a 404.
             "portal_can_campaign": bot_ids_for(request.user, CAMPAIGN_ROLES) != set(),
         }

@@ -46,8 +46,13 @@ class DeskMixin(PortalMixin):
     portal_section = "desk"
     desk_page = "home"
 
-    def my_attendants(self):
-        return list(selectors.attendants_of_user(user=self.request.user, bot=self.bot))
+    def my_attendants(self) -> list[Attendant]:
+        """The user's attendant profiles on this Desk, read once per request."""
+        if not hasattr(self, "_my_attendants"):
+            self._my_attendants = list(
+                selectors.attendants_of_user(user=self.request.user, bot=self.bot)
+            )
+        return self._my_attendants
 
     def chosen_attendant(self, pk=None) -> Attendant | None:
         """The attendant profile in use: the one asked for (if it is the user's), else the first."""

@@ -59,3 +59,36 @@ def test_portal_pages_do_not_build_the_admin_app_list(client, demo):
     assert response.context["available_apps"] == []
     memberships = [q for q in queries.captured_queries if "bots_botmembership" in q["sql"]]
     assert len(memberships) <= 4
+
+
+def test_a_request_reads_the_users_memberships_once(client, demo):
+    """The switcher, the view's role check and the Desk's supervisor test all ask: one read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.login(username="operador", password="demo")
+    client.get(reverse("campaigns:list"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("campaigns:list"))
+    memberships = [q for q in queries.captured_queries if "bots_botmembership" in q["sql"]]
+    assert len(memberships) == 1
+
+
+def test_a_membership_granted_or_revoked_is_seen_at_once_by_the_same_user_object(demo):
+    """The memo lives on the user object; any membership change in the process drops it."""
+    from django.contrib.auth import get_user_model
+
+    from bots.access import bot_ids_for, has_role
+    from bots.models import BotMembership
+    from tests.bots.factories import BotFactory, SubBotFactory
+
+    user = get_user_model().objects.get(username="operador")
+    router = BotFactory(as_router=True)
+    assert router.pk not in bot_ids_for(user) and not has_role(user, router, ["operator"])
+    membership = BotMembership.objects.create(user=user, bot=router, role="operator")
+    assert router.pk in bot_ids_for(user) and has_role(user, router, ["operator"])
+    sub = SubBotFactory(router=router)
+    assert sub.pk in bot_ids_for(user) and has_role(user, sub, ["operator"])
+    membership.delete()
+    assert not {router.pk, sub.pk} & bot_ids_for(user)
+    assert not has_role(user, sub, ["operator"])
