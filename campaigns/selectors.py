@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from bots.models import Bot, Contact, FlowBlock
 from bots.phones import phone_forms
-from campaigns.models import Campaign, MessageTemplate, Recipient
+from campaigns.models import Campaign, CampaignResults, MessageTemplate, Recipient
+from campaigns.reporting import rollup
+from campaigns.sending.progress import status_counts
 from desk.absence import absences_on
 from desk.models import Attendant, Team
 
@@ -64,6 +66,55 @@ def campaign_creators(*, bot: Bot) -> QuerySet:
         .objects.filter(pk__in=Campaign.objects.filter(bot=bot).values("created_by_id"))
         .order_by("username")
     )
+
+
+@dataclass
+class Tally:
+    """A campaign's recipients counted once for a page: per status, the funnel's cumulative
+    counts, the failure groups (None: not read yet) and, when they come from the roll-up,
+    when it ran."""
+
+    by_status: dict[str, int]
+    counts: dict[str, int]
+    failures: list[dict] | None = None
+    as_of: dt.datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.counts["total"]
+
+
+def campaign_tally(*, campaign: Campaign) -> Tally:
+    """Counted on the spot, unless the campaign is too large to count on every page view and
+    no longer sending: then its rolled-up results (at most a minute old while replies arrive).
+    A sending campaign is always counted, its progress bar moves."""
+    if (
+        campaign.status != Campaign.Status.SENDING
+        and campaign.audience_size > rollup.inline_max()
+        and (results := CampaignResults.objects.filter(campaign=campaign).first()) is not None
+    ):
+        by_status = rollup.status_counts_of(results)
+        failures = [
+            {"code": f["code"], "reason": f["reason"], "count": f["count"]}
+            for f in (results.figures or {}).get("failures", [])
+        ]
+        return Tally(by_status, funnel_of(by_status), failures[:20], results.refreshed_at)
+    by_status = status_counts(campaign=campaign)
+    return Tally(by_status, funnel_of(by_status))
+
+
+def funnel_of(by_status: dict[str, int]) -> dict[str, int]:
+    """Pending / sent / delivered / read / replied / failed, each counting later statuses too."""
+    n = by_status.get
+    return {
+        "total": sum(by_status.values()),
+        "pending": n(RS.PENDING, 0) + n(RS.SENDING, 0),
+        "sent": sum(n(s, 0) for s in SENT_OR_LATER),
+        "delivered": sum(n(s, 0) for s in DELIVERED_OR_LATER),
+        "read": sum(n(s, 0) for s in READ_OR_LATER),
+        "replied": n(RS.REPLIED, 0),
+        "failed": n(RS.FAILED, 0),
+    }
 
 
 def campaign_counts(*, campaign: Campaign) -> dict[str, int]:

@@ -85,14 +85,18 @@ class CampaignDetailView(CampaignPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        tally = selectors.campaign_tally(campaign=self.campaign)
         recipients = selectors.campaign_recipients(campaign=self.campaign)
-        page = Paginator(recipients, RECIPIENTS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        paginator = Paginator(recipients, RECIPIENTS_PAGE_SIZE)
+        paginator.count = tally.total  # counted already: no second COUNT of the recipients
+        page = paginator.get_page(self.request.GET.get("page"))
         context.update(
             {
                 "title": self.campaign.name,
                 "portal_section": self.portal_section,
                 "campaign": self.campaign,
-                "counts": selectors.campaign_counts(campaign=self.campaign),
+                "tally": tally,
+                "counts": tally.counts,
                 "page_obj": page,
                 "recipients": page.object_list,
             }

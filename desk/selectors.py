@@ -3,10 +3,21 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from bots.access import has_role
+from bots.access import family_ids, has_role
 from bots.models import Bot, BotMembership, Contact, Message
 from desk.absence import absences_on
 from desk.assignment import desk_settings_for
@@ -26,7 +37,7 @@ CONVERSATION_LIMIT = 200
 
 def desk_bot_ids(bot: Bot) -> list[int]:
     """The bots whose Desks live under a top-level bot: itself and its sub-bots."""
-    return [bot.pk, *Bot.objects.filter(router=bot).values_list("pk", flat=True)]
+    return family_ids(bot)
 
 
 def attendants_of_user(*, user, bot: Bot) -> QuerySet[Attendant]:
@@ -129,28 +140,27 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
     attended = Ticket.objects.filter(team__in=teams, status=TicketStatus.OPEN)
     for row in attended.values("team_id").annotate(n=Count("id")):
         queues[row["team_id"]].open = row["n"]
-    for queue in queues.values():
-        if queue.count:
-            first = waiting.filter(team=queue.team).select_related(
-                "contact", "requested_attendant", "bot"
-            )
-            # Directed tickets go first, as they do for their attendant (R13).
-            queue.tickets = list(
-                first.order_by(F("requested_attendant").asc(nulls_last=True), "created_at", "id")[
-                    :BOARD_TICKETS_PER_TEAM
-                ]
-            )
-    open_ = Q(tickets__status=TicketStatus.OPEN)
+    # The first waiting tickets of every team in one query, directed ones first, as they are
+    # for their attendant (R13).
+    first = waiting.select_related("contact", "requested_attendant", "bot").annotate(
+        place=Window(
+            RowNumber(),
+            partition_by=F("team_id"),
+            order_by=[F("requested_attendant").asc(nulls_last=True), "created_at", "id"],
+        )
+    )
+    for ticket in first.filter(place__lte=BOARD_TICKETS_PER_TEAM).order_by("team_id", "place"):
+        queues[ticket.team_id].tickets.append(ticket)
     people = Attendant.objects.filter(bot_id__in=bot_ids)
     if team_id is not None:
         people = people.filter(teams__in=teams)
+    # Counted over the open tickets only (a partial index): closed history does not slow it.
+    open_ = Ticket.objects.filter(attendant=OuterRef("pk"), status=TicketStatus.OPEN).order_by()
     attendants = list(
         people.select_related("bot__router", "pause_reason")
         .annotate(
-            open_count=Count("tickets", filter=open_),
-            unanswered=Count(
-                "tickets", filter=open_ & Q(tickets__unanswered_flagged_at__isnull=False)
-            ),
+            open_count=_count_of(open_),
+            unanswered=_count_of(open_.filter(unanswered_flagged_at__isnull=False)),
         )
         .order_by("bot__slug", "email")
     )
@@ -162,6 +172,12 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
         "attendants": attendants,
         "waiting_total": sum(q.count for q in queues.values()),
     }
+
+
+def _count_of(tickets: QuerySet[Ticket]):
+    """How many ``tickets`` (a queryset over ``OuterRef``), as a subquery: 0 when none."""
+    counted = tickets.values("attendant").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def board_teams(*, bot: Bot) -> QuerySet[Team]:

@@ -194,7 +194,11 @@ class Campaign(models.Model):
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_due")]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="campaign_due"),
+            # A bot's list, newest first: one bot's campaigns among every tenant's.
+            models.Index(fields=["bot", "-created_at", "-id"], name="campaign_list_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=CampaignStatus.values),

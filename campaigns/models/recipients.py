@@ -96,6 +96,9 @@ class Recipient(models.Model):
         ordering = ["campaign", "id"]
         indexes = [
             models.Index(fields=["campaign", "status"], name="recipient_campaign_status"),
+            # A campaign's recipients in order, a page at a time (detail, report, exports):
+            # without it PostgreSQL walks the whole primary key to find one campaign's rows.
+            models.Index(fields=["campaign", "id"], name="recipient_campaign_order"),
             models.Index(fields=["gateway_message_id"], name="recipient_gateway_id"),
             models.Index(fields=["contact", "sent_at"], name="recipient_contact_sent"),
         ]

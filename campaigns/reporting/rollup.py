@@ -71,6 +71,25 @@ def campaign_results_refresh_live(*, now: dt.datetime | None = None) -> int:
     return len(campaigns)
 
 
+def inline_max() -> int:
+    """Campaigns up to this size are counted on the spot by the pages; larger ones read here."""
+    return getattr(settings, "CAMPAIGN_RESULTS_INLINE_MAX", INLINE_MAX_RECIPIENTS)
+
+
+def status_counts_of(results: CampaignResults) -> dict[str, int]:
+    """Recipients per status, from the roll-up's cumulative counts (pending includes those
+    being sent)."""
+    return {
+        "pending": results.pending,
+        "sending": 0,
+        "sent": results.sent - results.delivered,
+        "delivered": results.delivered - results.read,
+        "read": results.read - results.replied,
+        "replied": results.replied,
+        "failed": results.failed,
+    }
+
+
 def campaign_results_current(*, campaign: Campaign) -> CampaignResults | None:
     """The results a page shows: recomputed now for a small campaign, else the last roll-up.
 
@@ -78,8 +97,7 @@ def campaign_results_current(*, campaign: Campaign) -> CampaignResults | None:
     """
     if campaign.dispatched_at is None and campaign.finished_at is None:
         return CampaignResults.objects.filter(campaign=campaign).first()
-    inline_max = getattr(settings, "CAMPAIGN_RESULTS_INLINE_MAX", INLINE_MAX_RECIPIENTS)
     stored = CampaignResults.objects.filter(campaign=campaign).first()
-    if stored is None or campaign.audience_size <= inline_max:
+    if stored is None or campaign.audience_size <= inline_max():
         return campaign_results_refresh(campaign=campaign)
     return stored

@@ -13,17 +13,40 @@ S = Recipient.Status
 SENT_STATUSES = (S.SENT, S.DELIVERED, S.READ, S.REPLIED)
 
 
-def campaign_progress(*, campaign: Campaign) -> dict:
+def status_counts(*, campaign: Campaign) -> dict[str, int]:
+    """Recipients per status (every status present, 0 when none): one grouped count."""
     counts = dict.fromkeys(S.values, 0)
     rows = campaign.recipients.values("status").annotate(n=Count("pk")).order_by()
     for row in rows:
         counts[row["status"]] = row["n"]
+    return counts
+
+
+def failure_groups(*, campaign: Campaign) -> list[dict]:
+    """The commonest failure reasons (code, the gateway's words, recipients), 20 at most."""
     reasons = (
         campaign.recipients.filter(status=S.FAILED)
         .values("failure_code", "failure_reason")
         .annotate(n=Count("pk"))
         .order_by("-n", "failure_code")[:20]
     )
+    return [
+        {"code": r["failure_code"], "reason": r["failure_reason"], "count": r["n"]} for r in reasons
+    ]
+
+
+def campaign_progress(
+    *,
+    campaign: Campaign,
+    by_status: dict[str, int] | None = None,
+    failures: list[dict] | None = None,
+) -> dict:
+    """The panel's figures; ``by_status`` and ``failures`` when the caller already has them
+    (the detail page of a large finished campaign reads them from its roll-up)."""
+    counts = dict.fromkeys(S.values, 0)
+    counts.update(status_counts(campaign=campaign) if by_status is None else by_status)
+    if failures is None:
+        failures = failure_groups(campaign=campaign) if counts[S.FAILED] else []
     return {
         "id": campaign.pk,
         "status": campaign.status,
@@ -36,10 +59,7 @@ def campaign_progress(*, campaign: Campaign) -> dict:
         "by_status": counts,
         "failure_code": campaign.failure_code,
         "failure_reason": campaign.failure_reason,
-        "failures": [
-            {"code": r["failure_code"], "reason": r["failure_reason"], "count": r["n"]}
-            for r in reasons
-        ],
+        "failures": failures,
         **import_progress(campaign=campaign),
         **deferred_progress(campaign=campaign, pending=counts[S.PENDING]),
     }

@@ -8,8 +8,11 @@ register = template.Library()
 
 
 @register.simple_tag
-def campaign_progress(campaign) -> dict:
-    return progress_of(campaign=campaign)
+def campaign_progress(campaign, counted=None) -> dict:
+    """The live panel's figures; ``counted`` (a page's ``Tally``) spares counting again."""
+    if counted is None:
+        return progress_of(campaign=campaign)
+    return progress_of(campaign=campaign, by_status=counted.by_status, failures=counted.failures)
 
 
 register.filter("slot_time", slot_time)

@@ -151,6 +151,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["attendant"], condition=Q(status="open"), name="ticket_open_by_attendant"
             ),
+            # The queue an attendant may take (directed to them or to their teams), oldest
+            # first: without it the created_at index walks every closed ticket to find them.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status="waiting"),
+                name="ticket_waiting_by_age",
+            ),
             # The timers look at few rows: directed tickets with a hand-over, open tickets.
             models.Index(
                 fields=["fallback_at"],
