@@ -30,7 +30,8 @@ _RANK = {
     Message.Status.READ: 3,
 }
 
-# Sent with ``bot``, ``message_id`` (the id the gateway knows), ``event`` and ``reason``.
+# Sent with ``bot``, ``message_id`` (the id the gateway knows), ``event``, ``reason`` and
+# ``advanced`` (whether the channel log's message moved: a repeated or late event does not).
 delivery_event = Signal()
 
 
@@ -44,9 +45,14 @@ def normalize_event(event: str) -> str:
 
 def delivery_event_apply(*, bot: Bot, message_id: str, event: str, reason: str = "") -> None:
     event = normalize_event(event)
-    message_status_advance(bot=bot, message_id=message_id, event=event, reason=reason)
+    moved = message_status_advance(bot=bot, message_id=message_id, event=event, reason=reason)
     delivery_event.send(
-        sender=Message, bot=bot.top_level, message_id=message_id, event=event, reason=reason
+        sender=Message,
+        bot=bot.top_level,
+        message_id=message_id,
+        event=event,
+        reason=reason,
+        advanced=bool(moved),
     )
 
 

@@ -5,7 +5,9 @@ the committed rows (one small query) and sent to the groups it concerns:
 
 - the attendant holding the ticket: assigned, new message, closed; their status changed elsewhere;
 - a waiting ticket's audience: its team's members, or only its directed attendant (R13, R21);
-- the supervisors of the ticket's top-level bot: the board moved.
+- the supervisors of the ticket's top-level bot: the board moved;
+- the attendant holding a customer's open ticket: a message to that customer changed its
+  delivery status (sent, delivered, read, failed).
 
 Groups carry ids only; ``access`` decides which groups a socket may join, so a socket of one bot
 never hears another bot's events. Payloads carry what a notification shows (customer, preview),
@@ -14,6 +16,7 @@ never more: the page fetches the rest over HTTP with the same permissions as any
 
 from enum import StrEnum
 
+from bots.models import Message
 from bots.phones import format_phone
 from desk.live import groups
 from desk.live.publish import Delivery, after_commit
@@ -26,6 +29,7 @@ class Event(StrEnum):
     TICKET_ASSIGNED = "ticket.assigned"
     TICKET_MESSAGE = "ticket.message"
     TICKET_CLOSED = "ticket.closed"
+    MESSAGE_STATUS = "message.status"
     QUEUE_CHANGED = "queue.changed"
     STATUS_CHANGED = "attendant.status"
     BOARD_CHANGED = "board.changed"
@@ -150,6 +154,40 @@ def ticket_closed(*, ticket_id: int, attendant_id: int | None) -> None:
         else:
             delivery.append(_queue(row))  # it left a queue without being attended
         return delivery
+
+    after_commit(build)
+
+
+def message_status_changed(*, bot_id: int, gateway_message_id: str) -> None:
+    """A message to a customer moved (delivered, read, failed): their open conversation shows it.
+
+    One indexed query; a customer without an open ticket (most campaign recipients) costs no more.
+    """
+
+    def build() -> Delivery:
+        message = (
+            Message.objects.filter(
+                bot_id=bot_id,
+                gateway_message_id=gateway_message_id,
+                direction=Message.Direction.OUTBOUND,
+            )
+            .values("contact_id", "status")
+            .first()
+        )
+        if message is None:
+            return []
+        tickets = Ticket.objects.filter(
+            contact_id=message["contact_id"],
+            status=TicketStatus.OPEN,
+            attendant__isnull=False,
+        ).values_list("id", "attendant_id")
+        return [
+            (
+                groups.attendant(attendant_id),
+                {"type": Event.MESSAGE_STATUS, "ticket": ticket_id, "status": message["status"]},
+            )
+            for ticket_id, attendant_id in tickets
+        ]
 
     after_commit(build)
 

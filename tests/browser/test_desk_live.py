@@ -128,6 +128,38 @@ def test_a_webhook_reply_reaches_ana_live_and_she_answers_with_enter(asgi_page, 
     bia_context.close()
 
 
+def test_the_delivery_of_ana_s_answer_shows_in_her_open_conversation_without_reload(
+    asgi_page, demo
+):
+    from desk.services import ticket_reply
+
+    ticket = _ana_holds_a_ticket()
+    answer = ticket_reply(ticket=ticket, attendant=ticket.attendant, text="Temos o plano anual!")
+    ana = asgi_page
+    log_in(ana, "ana@example.com", "demo")
+    ana.goto(f"{ana.base_url}/desk/demo-router/tickets/{ticket.pk}/")
+    ana.locator("html[data-desk-live=socket]").wait_for()
+    bubble = ana.locator("#conversation [data-direction=out]").last
+    assert "Enviado" in bubble.inner_text()
+
+    router = Bot.objects.get(slug="demo-router")
+    for event, shown in (("received", "Entregue"), ("consumed", "Lido")):
+        response = httpx.post(
+            f"{ana.base_url}/webhooks/blip/demo-router/notifications",
+            content=json.dumps({"id": answer.gateway_message_id, "event": event}),
+            headers={"Authorization": f"Key {router.webhook_secret}"},
+            timeout=10,
+        )
+        assert response.json() == {"status": "ok"}
+        ana.wait_for_function(
+            "(shown) => [...document.querySelectorAll('#conversation [data-direction=out]')]"
+            ".pop().innerText.includes(shown)",
+            arg=shown,
+            timeout=GENEROUS_MS,
+        )
+    assert ana.url.endswith(f"/tickets/{ticket.pk}/")  # never reloaded
+
+
 NOTIFICATIONS_RECORDED = """
 window.notes = [];
 window.Notification = class {

@@ -358,3 +358,36 @@ def test_pings_beat_at_most_every_few_seconds_whatever_the_client_sends():
     run_async(scenario)
     desk.ana.refresh_from_db()
     assert timezone.now() - desk.ana.last_seen_at > dt.timedelta(minutes=29)
+
+
+def test_a_delivery_status_reaches_the_open_conversation_of_its_customer_once():
+    from bots.gateway.events import delivery_event_apply
+    from tests.bots.factories import MessageFactory
+
+    desk = make_desk("a")
+    ticket = TicketFactory(bot=desk.bot, open=True, attendant=desk.ana, team=desk.team)
+    MessageFactory(contact=ticket.contact, outbound=True, gateway_message_id="gw-1")
+    ana_cookie = session_cookie(desk.ana.user)
+    bruno_cookie = session_cookie(desk.bruno.user)
+
+    async def scenario():
+        async with (
+            desk_socket(attendant_path(desk.ana), ana_cookie) as ana,
+            desk_socket(attendant_path(desk.bruno), bruno_cookie) as bruno,
+        ):
+            await ana.receive_json_from()
+            await bruno.receive_json_from()
+            apply = sync_to_async(delivery_event_apply)
+            await apply(bot=desk.bot, message_id="gw-1", event="received")
+            assert await events_until_quiet(ana) == [
+                {"type": "message.status", "ticket": ticket.pk, "status": "delivered"}
+            ]
+            await apply(bot=desk.bot, message_id="gw-1", event="received")  # a repeat moves nothing
+            await apply(bot=desk.bot, message_id="gw-other", event="consumed")  # not a Desk chat
+            assert await events_until_quiet(ana) == []
+            await apply(bot=desk.bot, message_id="gw-1", event="consumed")
+            (read,) = await events_until_quiet(ana)
+            assert read["status"] == "read"
+            assert await events_until_quiet(bruno) == []
+
+    run_async(scenario)
