@@ -25,10 +25,9 @@ install: $(STAMP) ## Create the virtualenv and install the pinned requirements
 run: install ## Migrate, load the demo data, serve on http://127.0.0.1:8000 with the periodic jobs
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	@# The periodic jobs (scheduler, Desk timers, roll-ups) run beside the server and stop with it.
-	$(DEV_ENV) $(BIN)/python manage.py run_periodic & periodic=$$!; \
-	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@# The periodic jobs (scheduler, Desk timers, roll-ups) run in a thread of the server's process,
+	@# so the Desk timers' live events reach the open Desks through the in-memory channel layer.
+	$(DEV_ENV) $(BIN)/python manage.py run_dev 127.0.0.1:8000
 
 test: install ## Run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,8 +1,10 @@
 """Every periodic job of every app, run inline at its interval: Celery beat for `make run`.
 
 In production Celery beat reads ``settings.CELERY_BEAT_SCHEDULE`` and a worker runs the tasks.
-`make run` has neither (tasks run eagerly), so ``python manage.py run_periodic`` reads the same
-schedule and calls each task in its own process at its interval. An app adds a periodic job by
+`make run` has neither (tasks run eagerly), so ``python manage.py run_dev`` runs the same schedule
+in a thread of the server's own process (``start_in_thread``): the Desk timers' live events then
+reach the sockets through the in-memory channel layer, which only spans one process.
+``python manage.py run_periodic`` runs it in a process of its own. An app adds a periodic job by
 adding an entry to ``CELERY_BEAT_SCHEDULE``; nothing here changes.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -126,3 +129,24 @@ def registered_entries(schedule: Mapping[str, Mapping[str, Any]]) -> list[Period
     if unknown:
         raise LookupError(f"CELERY_BEAT_SCHEDULE names unregistered tasks: {', '.join(unknown)}")
     return entries
+
+
+def start_in_thread(
+    entries: list[PeriodicEntry],
+    call: Callable[[PeriodicEntry], Any] = call_task,
+    *,
+    tick: float = 1.0,
+) -> threading.Event:
+    """Run ``entries`` in a daemon thread of this process; setting the returned event stops it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        from django.db import connections
+
+        try:
+            run_loop(entries, call, tick=tick, sleep=stop.wait, stop=stop.is_set)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=loop, name="periodic-jobs", daemon=True).start()
+    return stop

@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.schedules import crontab, schedule
 from django.core.management import CommandError, call_command
 
-from blipportal.periodic import entries_from_schedule, run_due, run_loop
+from blipportal.periodic import entries_from_schedule, run_due, run_loop, start_in_thread
 
 CALLS: list[tuple] = []
 
@@ -113,3 +113,38 @@ def test_command_refuses_unknown_tasks_and_entries(settings):
     settings.CELERY_BEAT_SCHEDULE = {"p": {"task": "tests.periodic_probe", "schedule": 5}}
     with pytest.raises(CommandError, match="nope"):
         call_command("run_periodic", "--once", "--only", "nope", stdout=StringIO())
+
+
+def test_the_jobs_run_in_a_thread_of_this_process_until_stopped():
+    import threading
+
+    entries = entries_from_schedule({"fast": {"task": "f", "schedule": 0.01}})
+    ran = threading.Event()
+    calls = []
+
+    def call(entry):
+        calls.append(threading.current_thread().name)
+        ran.set()
+
+    stop = start_in_thread(entries, call, tick=0.01)
+    assert ran.wait(5)
+    stop.set()
+    assert calls[0] == "periodic-jobs"
+
+
+def test_run_dev_serves_with_the_jobs_in_its_own_process(monkeypatch):
+    """`make run`: one process, so the Desk timers' live events reach its sockets (issue 10)."""
+    from daphne.management.commands.runserver import Command as Daphne
+
+    from blipportal.management.commands import run_dev
+
+    started, served = [], []
+    monkeypatch.setattr(run_dev, "start_in_thread", lambda entries: started.append(entries))
+    monkeypatch.setattr(Daphne, "inner_run", lambda self, *a, **o: served.append(o))
+    command = run_dev.Command(stdout=StringIO())
+    command.inner_run(periodic=True, use_asgi=True)
+    assert {e.name for e in started[0]} >= {"send-scheduled-campaigns", "desk-timers"}
+    assert served and "Periodic jobs in this process" in command.stdout.getvalue()
+    started.clear()
+    command.inner_run(periodic=False, use_asgi=True)
+    assert started == []

@@ -4,12 +4,13 @@ A socket that may not listen is accepted and closed at once with ``FORBIDDEN``, 
 knows not to retry (a refused handshake looks like a network failure to a browser).
 """
 
+import asyncio
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from desk.live import access
+from desk.live import access, publish
 from desk.live.events import Event
 from desk.presence import attendant_seen
 
@@ -34,6 +35,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if not allowed:
             await self.close(code=FORBIDDEN)
             return
+        publish.sockets_served_by(asyncio.get_running_loop())
         for group in allowed:
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = allowed

@@ -1,4 +1,10 @@
-"""Hand events to the channel layer once the transaction that caused them has committed."""
+"""Hand events to the channel layer once the transaction that caused them has committed.
+
+With the in-memory layer (``make run``) the sockets' queues belong to the event loop that serves
+them, and asyncio queues are not thread-safe: an event sent from a thread of its own (the
+periodic jobs' thread of ``run_dev``) is handed to that loop instead of a private one, so it
+reaches the attendant at once rather than whenever the loop next wakes up.
+"""
 
 import asyncio
 import logging
@@ -6,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -15,6 +21,15 @@ logger = logging.getLogger(__name__)
 HANDLER = "desk.event"
 
 Delivery = list[tuple[str, dict]]  # (group, event) pairs
+
+SEND_TIMEOUT = 5.0  # seconds a thread waits for the serving loop to take its events
+_serving_loop: asyncio.AbstractEventLoop | None = None
+
+
+def sockets_served_by(loop: asyncio.AbstractEventLoop) -> None:
+    """The loop the Desk's consumers run in (the latest one to accept a socket)."""
+    global _serving_loop
+    _serving_loop = loop
 
 
 def after_commit(build: Callable[[], Delivery]) -> None:
@@ -40,6 +55,11 @@ def send_now(delivery: Iterable[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    loop = _loop_to_hand_to(layer)
+    if loop is not None:
+        future = asyncio.run_coroutine_threadsafe(_send_all(layer, list(delivery)), loop)
+        future.result(timeout=SEND_TIMEOUT)
+        return
     send = async_to_sync(_send_all)
     try:
         asyncio.get_running_loop()
@@ -51,6 +71,20 @@ def send_now(delivery: Iterable[tuple[str, dict]]) -> None:
     helper = threading.Thread(target=send, args=(layer, list(delivery)), name="desk-live-send")
     helper.start()
     helper.join()
+
+
+def _loop_to_hand_to(layer) -> asyncio.AbstractEventLoop | None:
+    """The serving loop, when the layer lives in memory and this thread is not that loop's."""
+    loop = _serving_loop
+    if not isinstance(layer, InMemoryChannelLayer) or loop is None:
+        return None
+    if loop.is_closed() or not loop.is_running():
+        return None
+    try:
+        here = asyncio.get_running_loop()
+    except RuntimeError:
+        here = None
+    return None if here is loop else loop
 
 
 async def _send_all(layer, delivery: Delivery) -> None:

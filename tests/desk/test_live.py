@@ -391,3 +391,28 @@ def test_a_delivery_status_reaches_the_open_conversation_of_its_customer_once():
             assert await events_until_quiet(bruno) == []
 
     run_async(scenario)
+
+
+def test_R21_a_timer_in_a_thread_of_its_own_reaches_the_socket_at_once():
+    """`make run` runs the Desk timers in a thread beside the sockets (in-memory layer).
+
+    The socket's loop sleeps until something wakes it: an event put into its queue from another
+    thread without waking it would wait for the receive's timeout, and fail the time limit.
+    """
+    import threading
+    import time
+
+    desk = make_desk("a")
+    cookie = session_cookie(desk.ana.user)
+
+    async def scenario():
+        async with desk_socket(attendant_path(desk.ana), cookie) as ana:
+            await ana.receive_json_from()
+            await sync_to_async(_away_since)(desk.ana, 30)
+            started = time.monotonic()
+            threading.Thread(target=attendants_offline_when_gone, name="periodic-jobs").start()
+            event = await ana.receive_json_from(timeout=3)
+            assert (event["type"], event["status"]) == ("attendant.status", "offline")
+            assert time.monotonic() - started < 1.5
+
+    run_async(scenario)
