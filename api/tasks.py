@@ -22,3 +22,10 @@ def webhooks_retry_due() -> int:
     from api.webhooks.delivery import deliveries_retry_due
 
     return deliveries_retry_due()
+
+
+@shared_task(name="api.tasks.reply_events_sweep")
+def reply_events_sweep() -> int:
+    from api.webhooks.sweep import reply_events_sweep as sweep
+
+    return sweep()

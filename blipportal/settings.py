@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("CAMPAIGN_RESULTS_INTERVAL_SECONDS", default=60.0),
     },
     "api-webhook-retries": {"task": "api.tasks.webhooks_retry_due", "schedule": 30.0},
+    # reply.routed events a crash left unqueued (api/webhooks/sweep.py).
+    "api-reply-events-sweep": {"task": "api.tasks.reply_events_sweep", "schedule": 60.0},
     # Audience imports whose task was lost are enqueued again (campaigns/import_sweep.py).
     "resume-lost-imports": {"task": "campaigns.tasks.resume_lost_imports", "schedule": 300.0},
     # Hand-over (R22), inactivity (R24), unanswered flags, auto-Offline, the distribution sweep.

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from campaigns import jobs
 from campaigns.audience import AudienceFileError, AudienceParser, AudienceRow, rows_to_import
 from campaigns.audience_store import AudienceMember, ImportCounts, audience_store
-from campaigns.models import Campaign, CampaignStatus, ImportStatus, Recipient
+from campaigns.models import Campaign, CampaignStatus, ImportStatus
+from campaigns.recipient_moves import recipients_fail_pending
 from campaigns.services import campaign_move, campaign_new, campaign_set_audience_counts
 
 logger = logging.getLogger(__name__)
@@ -203,9 +204,7 @@ def _fail(
 
 
 def _fail_pending(campaign: Campaign, code: str, reason: str) -> None:
-    Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING).update(
-        status=Recipient.Status.FAILED, failure_code=code[:40], failure_reason=reason[:300]
-    )
+    recipients_fail_pending(campaign_id=campaign.pk, code=code, reason=reason)
 
 
 def _first_error(error: ValidationError) -> tuple[str, str]:

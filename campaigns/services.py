@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from bots.models import Bot, FlowBlock
 from campaigns import validation
 from campaigns.audience_store import ImportCounts
-from campaigns.models import Campaign, CampaignStatus, MessageTemplate, Recipient
+from campaigns.models import Campaign, CampaignStatus, MessageTemplate
+from campaigns.recipient_moves import recipients_fail_pending
 from desk.models import Team
 
 AUDIENCE_EMPTY = "audience_empty"
@@ -53,10 +54,8 @@ def campaign_cancel(*, campaign: Campaign) -> bool:
         return False
     if not campaign_move(campaign=campaign, to=CampaignStatus.CANCELED, finished_at=timezone.now()):
         return False
-    Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING).update(
-        status=Recipient.Status.FAILED,
-        failure_code="canceled",
-        failure_reason=_("Campaign canceled before sending."),
+    recipients_fail_pending(
+        campaign_id=campaign.pk, code="canceled", reason=_("Campaign canceled before sending.")
     )
     return True
 

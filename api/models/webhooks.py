@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from bots.models import Bot
+from bots.models import Bot, Message
 
 RECIPIENT_STATUS_CHANGED = "recipient.status_changed"
 REPLY_ROUTED = "reply.routed"
@@ -49,6 +49,11 @@ class WebhookSubscription(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # reply.routed at least once: the periodic sweep has checked every inbound message up to this
+    # id for its event (api/webhooks/sweep.py); 0 until its first run for the subscription.
+    replies_checked_to = models.BigIntegerField(
+        _("replies checked up to message"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("webhook subscription")
@@ -118,6 +123,16 @@ class WebhookDelivery(models.Model):
     attempt_log = models.JSONField(_("attempts log"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The inbound message of a reply.routed event: queued once per subscription, whichever of
+    # the reply's own path and the sweep comes first.
+    reply_message = models.ForeignKey(
+        Message,
+        verbose_name=_("reply"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("webhook delivery")
@@ -129,6 +144,12 @@ class WebhookDelivery(models.Model):
                 fields=["subscription", "event_id"],
                 name="webhook_delivery_once_per_event",
                 violation_error_message=_("This event was already queued for this subscription."),
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "reply_message"],
+                condition=Q(reply_message__isnull=False),
+                name="webhook_delivery_once_per_reply",
+                violation_error_message=_("This reply was already queued for this subscription."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=DeliveryStatus.values),

@@ -1,14 +1,17 @@
 """The events a customer's system can subscribe to, built as JSON and queued per subscription.
 
-A delivery row is written in the same transaction as what caused the event (at least once: a
-crash cannot lose an event whose cause committed); the attempt itself runs after the commit.
+A recipient's delivery row is written in the same transaction as the move that caused it (at
+least once: a crash cannot lose an event whose cause committed). A reply's is written once the
+reply committed, and the reply's own record (its routing row, written in the inbound
+transaction) is what makes it at least once: ``api.webhooks.sweep`` queues the event of any
+reply that has none. Either way the attempt itself runs after the commit.
 """
 
 import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api import jobs
@@ -34,23 +37,7 @@ def events_publish(*, bot_id: int, event_type: str, items: Iterable[dict]) -> in
     now = timezone.now()
     deliveries = []
     for data in items:
-        event_id = uuid.uuid4()
-        payload = {
-            "id": str(event_id),
-            "type": event_type,
-            "created_at": now.isoformat(),
-            "data": data,
-        }
-        deliveries += [
-            WebhookDelivery(
-                subscription=s,
-                event_id=event_id,
-                event_type=event_type,
-                payload=payload,
-                next_attempt_at=now,
-            )
-            for s in subscriptions
-        ]
+        deliveries += _deliveries(subscriptions, event_type=event_type, data=data, now=now)
     with transaction.atomic():
         created = WebhookDelivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in created if d.pk is not None]
@@ -58,6 +45,44 @@ def events_publish(*, bot_id: int, event_type: str, items: Iterable[dict]) -> in
         return len(created)
     transaction.on_commit(lambda: [jobs.webhook_deliver(delivery_id=i) for i in ids])
     return len(created)
+
+
+def _deliveries(subscriptions, *, event_type: str, data: dict, now, **fields):
+    """One event (one id, one payload) queued for each subscription."""
+    event_id = uuid.uuid4()
+    payload = {"id": str(event_id), "type": event_type, "created_at": now.isoformat(), "data": data}
+    return [
+        WebhookDelivery(
+            subscription=s,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+            next_attempt_at=now,
+            **fields,
+        )
+        for s in subscriptions
+    ]
+
+
+def reply_routed_publish(*, bot, message, at, subscriptions) -> int:
+    """Queue the reply.routed event of ``message`` for each subscription that has not got it.
+
+    The reply's own path and the sweep may both try: the unique (subscription, reply) index lets
+    one of them queue it, the other skips it.
+    """
+    item = reply_item(bot=bot, contact=message.contact, message=message, at=at)
+    queued = []
+    for delivery in _deliveries(
+        subscriptions, event_type=REPLY_ROUTED, data=item, now=timezone.now(), reply_message=message
+    ):
+        try:
+            with transaction.atomic():
+                delivery.save()
+        except IntegrityError:
+            continue  # already queued for this subscription
+        queued.append(delivery.pk)
+    transaction.on_commit(lambda: [jobs.webhook_deliver(delivery_id=i) for i in queued])
+    return len(queued)
 
 
 def _iso(value) -> str | None:

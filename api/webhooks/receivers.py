@@ -6,7 +6,12 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from api.models import RECIPIENT_STATUS_CHANGED, REPLY_ROUTED
-from api.webhooks.events import events_publish, recipient_items, reply_item, subscriptions_for
+from api.webhooks.events import (
+    events_publish,
+    recipient_items,
+    reply_routed_publish,
+    subscriptions_for,
+)
 from campaigns.models import Campaign
 from campaigns.signals import recipient_status_changed
 from desk.signals import contact_replied
@@ -28,7 +33,7 @@ def on_recipient_status_changed(sender, *, campaign_id, recipient_ids, status, *
 @receiver(contact_replied, dispatch_uid="api_webhooks_reply_routed")
 def on_contact_replied(sender, *, bot, contact, message, at, **kwargs) -> None:
     top = bot.top_level
-    if not subscriptions_for(bot_id=top.pk, event_type=REPLY_ROUTED):
-        return
-    item = reply_item(bot=top, contact=contact, message=message, at=at)
-    events_publish(bot_id=top.pk, event_type=REPLY_ROUTED, items=[item])
+    subscriptions = subscriptions_for(bot_id=top.pk, event_type=REPLY_ROUTED)
+    if subscriptions:
+        # Runs after the reply committed; if it never runs (a crash), api.webhooks.sweep does.
+        reply_routed_publish(bot=top, message=message, at=at, subscriptions=subscriptions)

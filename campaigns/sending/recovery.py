@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import metrics
-from campaigns.models import Campaign, CampaignStatus, Recipient
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.recipient_moves import recipients_fail_claimed_before
 from campaigns.sending import start_sending
 from campaigns.sending.engine import UNKNOWN_OUTCOME, campaign_finish_if_done
 
@@ -30,12 +31,10 @@ RESUME_AFTER = dt.timedelta(minutes=2)
 def recipients_fail_stale_claims(*, stale_after: dt.timedelta | None = None) -> int:
     stale_after = stale_after if stale_after is not None else _setting("CLAIM_TIMEOUT")
     cutoff = timezone.now() - stale_after
-    failed = Recipient.objects.filter(
-        status=Recipient.Status.SENDING, claimed_at__lte=cutoff
-    ).update(
-        status=Recipient.Status.FAILED,
-        failure_code=UNKNOWN_OUTCOME,
-        failure_reason=_("Unknown outcome: the worker sending it stopped before the answer."),
+    failed = recipients_fail_claimed_before(
+        cutoff=cutoff,
+        code=UNKNOWN_OUTCOME,
+        reason=_("Unknown outcome: the worker sending it stopped before the answer."),
     )
     metrics.count_failed(UNKNOWN_OUTCOME, failed)
     return failed

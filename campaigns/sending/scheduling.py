@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from campaigns import jobs, validation
 from campaigns.heartbeat import scheduler_beat
-from campaigns.models import Campaign, CampaignStatus, Recipient
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.recipient_moves import recipients_fail_pending
 from campaigns.sending.engine import CAMPAIGN_FAILED
 from campaigns.services import campaign_move
 
@@ -65,12 +66,10 @@ def campaign_fail_validation(*, campaign: Campaign, error: ValidationError, now)
     )
     if won:
         # Nothing is sent: each recipient says why, so the progress panel is not left Pending.
-        Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING).update(
-            status=Recipient.Status.FAILED,
-            failure_code=CAMPAIGN_FAILED,
-            failure_reason=(
-                _("Campaign failed its check at dispatch: %(reason)s") % {"reason": reason}
-            )[:300],
+        recipients_fail_pending(
+            campaign_id=campaign.pk,
+            code=CAMPAIGN_FAILED,
+            reason=_("Campaign failed its check at dispatch: %(reason)s") % {"reason": reason},
         )
     return won
 
