@@ -45,6 +45,7 @@ def test_R27_ana_sends_a_template_to_two_contacts_and_the_reply_comes_to_her(pag
 
     # Step 2: {{1}} comes from each contact's first name; the order numbers are typed.
     rows = page.get_by_test_id("row")
+    rows.nth(1).wait_for()  # count() does not wait for step 2 to load
     assert rows.count() == 2
     assert page.input_value("[name=rows-0-var_1]") == "Carla"
     assert page.input_value("[name=rows-1-var_1]") == "Diego"
