@@ -1,4 +1,5 @@
 from django import template
+from django.utils.text import capfirst
 
 from desk.reasons import render_reason
 
@@ -7,7 +8,10 @@ register = template.Library()
 
 @register.simple_tag
 def ticket_reason(ticket) -> str:
-    return render_reason(ticket.routing_code, ticket.routing_params, ticket.routing_reason)
+    # A sentence of its own in the ticket panel: it starts with a capital.
+    return capfirst(
+        render_reason(ticket.routing_code, ticket.routing_params, ticket.routing_reason)
+    )
 
 
 @register.simple_tag

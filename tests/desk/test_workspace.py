@@ -121,3 +121,18 @@ def test_the_ticket_panel_explains_a_rule_in_words_not_field_names(client, ana):
     ).content.decode()
     assert "Última mensagem contém “comprar” (regra “Compras”)" in page
     assert "last_message" not in page
+
+
+def test_every_reason_in_the_ticket_panel_starts_as_a_sentence(client, ana):
+    ticket = TicketFactory(
+        bot=ana.bot,
+        open=True,
+        attendant=ana,
+        routing_code="open_ticket",
+        routing_params={"ticket_id": 3},
+    )
+    client.force_login(ana.user)
+    page = client.get(
+        reverse("desk:ticket", args=[ana.bot.slug, ticket.pk]), HTTP_ACCEPT_LANGUAGE="pt-br"
+    ).content.decode()
+    assert 'data-testid="routing-reason">Entra no ticket aberto #3<' in page
