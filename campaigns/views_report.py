@@ -37,15 +37,17 @@ class CampaignReportView(CampaignPageMixin, TemplateView):
         )
         query = self.request.GET.copy()
         query.pop("page", None)
+        recipients = list(page.object_list)
+        for recipient in recipients:
+            recipient.outcome_label = OUTCOME_LABELS.get(recipient.outcome, "")
         context.update(
             title=_("Report: %(name)s") % {"name": campaign.name},
             campaign=campaign,
             filter_form=form,
             filters=filters,
             page_obj=page,
-            recipients=page.object_list,
+            recipients=recipients,
             page_query=query.urlencode(),
-            outcome_labels=OUTCOME_LABELS,
             **report_context(campaign, results),
         )
         return context
