@@ -7,7 +7,10 @@ points at PostgreSQL, a schema of its own in a throwaway ``<name>_bench_inbound`
 (created, then dropped at the end; never the DATABASE_URL database itself). It is loaded
 in bulk with contacts, their states, reply directives (half still valid, half expired),
 attendance rules, closed tickets and message history. Then inbound messages are posted to the
-real webhook view through Django's test Client, timing each one and counting its SQL queries.
+real webhook view through Django's test Client, timing each one and counting its SQL statements
+(BEGIN and COMMIT, which Django logs too, are not counted).
+The after-commit task each message enqueues is run after it, as a worker would, untimed; its
+statements are shown apart (they are not the request's) and every message must have had it.
 Both sizes run in child processes of this one, side by side, so the figures compare like with
 like: the query count must not grow with the data (the small size is the baseline).
 
@@ -281,6 +284,11 @@ def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: s
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's usual setting
+    # As in production: the after-commit task goes to a worker, outside the request. The bench
+    # works the queue off after each message (not timed) and counts those statements apart.
+    from celery import current_app
+
+    current_app.conf.task_always_eager = False
     client = Client()
     rng = random.Random(7)
     everyone = rng.sample(range(contacts), min(contacts, messages))
@@ -290,7 +298,8 @@ def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: s
     picks = [picks[n - 1] if n and n % 10 == 0 else p for n, p in enumerate(picks)]
     for n in range(30):  # warm-up on new phones outside the loaded set (they go to the flow)
         _post(client, secret, f"warm-{round_no}-{n}", f"55118{round_no:03d}{n:05d}", "oi")
-    latencies, queries, targets = [], [], {}
+        _work_off(current_app)
+    latencies, queries, after, targets = [], [], [], {}
     for n, index in enumerate(picks):
         connection.queries_log.clear()  # CaptureQueriesContext reads this bounded log
         with CaptureQueriesContext(connection) as ctx:
@@ -299,10 +308,48 @@ def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: s
                 client, secret, f"bench-{round_no}-{n}", f"55119{index:08d}", rng.choice(TEXTS)
             )
             latencies.append((time.perf_counter() - began) * 1000)
-        queries.append(len(ctx.captured_queries))
+        queries.append(_statements(ctx.captured_queries))
         target = response.json()["target"]
         targets[target] = targets.get(target, 0) + 1
-    return {"latencies": latencies, "queries": queries, "targets": targets}
+        with CaptureQueriesContext(connection) as worker:
+            if _work_off(current_app) != 1:
+                raise RuntimeError("a message did not enqueue exactly one after-commit task")
+        after.append(_statements(worker.captured_queries))
+    _check_effects_ran()
+    return {"latencies": latencies, "queries": queries, "after": after, "targets": targets}
+
+
+def _statements(captured: list[dict]) -> int:
+    """Statements that do work: Django also logs BEGIN, COMMIT and ROLLBACK, which are not."""
+    control = ("BEGIN", "COMMIT", "ROLLBACK")
+    return sum(1 for q in captured if q["sql"].strip().upper() not in control)
+
+
+def _work_off(app) -> int:
+    """Run the tasks the requests enqueued, as a worker would; how many."""
+    ran = 0
+    with app.connection_for_read() as conn:
+        queue = conn.SimpleQueue(app.conf.task_default_queue)
+        try:
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    return ran
+                args, kwargs, _embed = message.payload
+                app.tasks[message.headers["task"]](*args, **kwargs)
+                message.ack()
+                ran += 1
+        finally:
+            queue.close()
+
+
+def _check_effects_ran() -> None:
+    from desk.models import InboundRouting
+
+    pending = InboundRouting.objects.filter(effects_at__isnull=True).count()
+    if pending:
+        raise RuntimeError(f"{pending} inbound messages never had their after-commit effects")
 
 
 def child(args) -> None:
@@ -384,7 +431,7 @@ def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> lis
     try:
         stores = {n: _store(n, workdir, postgres_url) for n in sizes}
         loaded = {n: _run_child("load", stores[n], n) for n in sizes}
-        rows = {n: {"latencies": [], "queries": [], "targets": {}} for n in sizes}
+        rows = {n: {"latencies": [], "queries": [], "after": [], "targets": {}} for n in sizes}
         for round_no in range(rounds):
             order = sizes if round_no % 2 == 0 else tuple(reversed(sizes))
             print(f"measuring, round {round_no + 1}/{rounds} …", flush=True)
@@ -394,6 +441,7 @@ def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> lis
                 part = _run_child("measure", stores[n], n, *extra)
                 rows[n]["latencies"] += part["latencies"]
                 rows[n]["queries"] += part["queries"]
+                rows[n]["after"] += part["after"]
                 for target, count in part["targets"].items():
                     rows[n]["targets"][target] = rows[n]["targets"].get(target, 0) + count
     finally:
@@ -407,6 +455,7 @@ def run(sizes: tuple[int, ...], messages: int, rounds: int, workdir: str) -> lis
             "p95": _percentile(rows[n]["latencies"], 95),
             "p99": _percentile(rows[n]["latencies"], 99),
             "queries_seen": sorted(set(rows[n]["queries"])),
+            "after_seen": sorted(set(rows[n]["after"])),
             "targets": rows[n]["targets"],
             "load_seconds": loaded[n]["load_seconds"],
         }
@@ -428,6 +477,9 @@ def report(rows: list[dict]) -> tuple[bool, float]:
         )
     for r in rows:
         print(f"  {r['contacts']:,}: routed {r['targets']}; load {r['load_seconds']} s")
+    for r in rows:
+        spread = "/".join(str(q) for q in r["after_seen"])
+        print(f"  {r['contacts']:,}: after commit, in the worker: {spread} statements per message")
     same = {tuple(r["queries_seen"]) for r in rows}
     verdict = "the same" if len(same) == 1 else "DIFFERENT"
     print(f"\nSQL queries per message are {verdict} at every size: {sorted(same)}")

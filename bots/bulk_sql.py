@@ -2,7 +2,8 @@
 
 Both run unchanged on PostgreSQL and SQLite (3.35+): ``UPDATE … FROM (VALUES …)`` reads each
 row's own values (VALUES columns are ``column1``, ``column2``… on both), and ``RETURNING id``
-tells which rows the compare-and-set in ``where`` let through.
+tells which rows the compare-and-set in ``where`` let through. ``insert_sql`` hands out the
+ORM's own INSERT of one object, so a hot path can send several writes as one statement.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import connection
+from django.db.models import Model
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 
 
 def ids_clause(column: str, ids: Sequence[int]) -> tuple[str, list]:
@@ -52,6 +56,24 @@ def update_from_values(
             params,
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def insert_sql(obj: Model, *, ignore_conflicts: bool = False) -> tuple[str, tuple]:
+    """``INSERT … RETURNING id`` of one unsaved object, as ``save()`` would send it.
+
+    Defaults, ``auto_now_add`` and value preparation are the ORM's, so a field added to the model
+    later needs no change here. A field may hold an expression (``RawSQL``) instead of a value:
+    it is compiled into the statement, which lets a caller read a WITH clause it wraps this in.
+    With ``ignore_conflicts`` a row that breaks a unique constraint is skipped (no row returned).
+    """
+    opts = obj._meta
+    fields = [f for f in opts.local_concrete_fields if not f.generated and f is not opts.auto_field]
+    query = InsertQuery(obj.__class__, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [opts.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, params
 
 
 def _adapt(value):

@@ -70,6 +70,13 @@ def contact_for_inbound(
     raise RuntimeError(f"could not find or create the contact of {phone} on {owner.slug}")
 
 
+def contact_match_of(*, contact: Contact, phone: str, identity: str = "") -> ContactMatch:
+    """The match of the one row a caller found by the same lookup as ``contact_for_inbound``
+    (phone forms or identity, on the top-level bot): how it was found, and what to store."""
+    store = identity if identity and not contact.whatsapp_identity else ""
+    return ContactMatch(contact, _matched_by(contact, phone, identity), store)
+
+
 def _candidates(owner: Bot, forms: tuple[str, ...], identity: str) -> list[Contact]:
     lookup = Q(phone__in=forms)
     if identity:

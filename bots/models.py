@@ -109,6 +109,9 @@ class Bot(models.Model):
         default=QualityRating.UNKNOWN,
         help_text=_("As WhatsApp Manager shows it; a low rating may lower the tier."),
     )
+    # Raised whenever settings that processes cache per top-level bot change (the Desk's rules,
+    # teams and opt-out policy): a cache keyed on it is never stale, in any process.
+    cache_version = models.PositiveIntegerField(_("cache version"), default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

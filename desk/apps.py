@@ -9,5 +9,5 @@ class DeskConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers connect on import; tasks register by name for desk/jobs.py, as in campaigns.
-        from desk import contact_merge, optout, signals, tasks  # noqa: F401
+        from desk import contact_merge, inbound_config, optout, signals, tasks  # noqa: F401
         from desk.live import receivers  # noqa: F401

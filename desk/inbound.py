@@ -1,47 +1,38 @@
 """The inbound pipeline: one contact message in, one routing decision applied and recorded.
 
-The webhook, ``receive_message`` and the contact simulator all call ``inbound_receive``. It reads
-what the decision needs with a fixed number of indexed queries (whatever the size of the data),
-asks the pure ``desk.routing.decide`` where the message goes, and applies the answer.
+The webhook, ``receive_message`` and the contact simulator all call ``inbound_receive``. Inside
+its transaction it does only what the decision needs and what must be true once it commits:
+
+1. one read of the contact (R18), its state, open ticket and live directive
+   (``desk.inbound_facts``), with the bot's rules and policy from a versioned cache
+   (``desk.inbound_config``);
+2. the pure ``desk.routing.decide``;
+3. the writes (``desk.inbound_writes``): the envelope claim (idempotency), the message, the
+   ticket it joins (with the R24 silence reset) or opens, and the decision's record.
+
+Everything else runs after commit in a task (``desk.inbound_effects``): the contact's time and
+identity, live events, distribution (R21), Replied (R19) and webhooks. On PostgreSQL a message
+costs three statements (the webhook's bot, the facts, the writes), whatever the size of the data.
 """
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import transaction
 from django.utils import timezone
 
-from bots.identities import contact_for_inbound
-from bots.models import Bot, Contact, ContactState, Message, ProcessedEnvelope
-from bots.services import message_record
-from desk.assignment import ticket_distribute
-from desk.live import events as live
-from desk.models import (
-    ACTIVE_TICKET_STATUSES,
-    DEFAULT_TEAM_NAME,
-    InboundRouting,
-    ReplyDirective,
-    RuleCondition,
-    Team,
-    TeamMembership,
-    Ticket,
-    TicketMessage,
-)
-from desk.optout import contact_opt_out_by_reply, opt_out_requested, policy_for
-from desk.routing import (
-    ConditionData,
-    Decision,
-    DirectiveData,
-    InboundContext,
-    ReasonCode,
-    RuleData,
-    Target,
-    decide,
-)
-from desk.services import team_ensure_default, ticket_next_number
-from desk.signals import contact_replied
+from bots.identities import contact_for_inbound, contact_match_of
+from bots.models import Bot, Contact, Message
+from bots.phones import phone_forms
+from desk import jobs
+from desk.inbound_config import InboundConfig, config_for
+from desk.inbound_facts import ContactFacts, facts_read
+from desk.inbound_writes import Join, Open, inbound_write
+from desk.models import InboundRouting, Ticket
+from desk.optout import contact_opt_out_by_reply, opt_out_requested
+from desk.routing import Decision, DirectiveData, InboundContext, ReasonCode, Target, decide
+from desk.services import team_ensure_default
 
 
 @dataclass(frozen=True)
@@ -53,30 +44,15 @@ class InboundResult:
     ticket_id: int | None = None
     contact: Contact | None = None
     matched_by: str = ""  # how the contact was found (R18): identity, phone, ninth_digit, created
-    assigned_to: str = ""  # e-mail of the attendant who received a new ticket at once (R21)
+    opened: bool = False  # the message opened its ticket (distributed after commit, R21)
 
 
-@dataclass
-class _Facts:
-    """The rows the decision is made from, read once."""
-
-    open_ticket_id: int | None
-    directive: ReplyDirective | None
-    state: ContactState | None
-    rules: tuple[RuleData, ...]
-    default_teams: dict[int, int]  # bot id → its Default team id
-
-    @property
-    def desk_bot_id(self) -> int | None:
-        """The (sub-)bot whose Desk takes a new ticket: the directive's, else the human state's."""
-        if self.directive is not None:
-            return self.directive.bot_id
-        if self.state is not None and self.state.block is not None and self.state.block.is_human:
-            return self.state.bot_id
-        return None
+class _Found(NamedTuple):
+    matched_by: str  # R18: identity, phone, ninth_digit, created
+    store_identity: str  # the identity to keep on the contact (after commit)
+    cache_version: int  # of the bot's cached configuration, read with the facts
 
 
-@transaction.atomic
 def inbound_receive(
     *,
     bot: Bot,
@@ -93,46 +69,49 @@ def inbound_receive(
 
     ``identity`` is the WhatsApp node the message came from (``5511…@wa.gw.msging.net``) and
     ``phone`` its E.164 number: the contact is found by either, or by the other form of a
-    Brazilian mobile (R18). Idempotent by ``envelope_id``: the envelope row is inserted first, so
-    a redelivery (even a concurrent one) meets the unique index and becomes a no-op.
+    Brazilian mobile (R18). Idempotent by ``envelope_id``: a redelivery (even a concurrent one)
+    meets the envelope's unique index and becomes a no-op that writes nothing.
     """
     bot = bot.top_level
     now = now or timezone.now()
-    if envelope_id and not _claim_envelope(bot=bot, envelope_id=envelope_id):
-        return InboundResult(duplicate=True)
-    match = contact_for_inbound(bot=bot, phone=phone, identity=identity, name=name)
-    contact = match.contact
-    message = message_record(
-        bot=bot,
-        contact=contact,
-        direction=Message.Direction.INBOUND,
-        text=text,
-        status=Message.Status.RECEIVED,
-        kind=kind,
-        payload=payload,
-        gateway_message_id=envelope_id,
-    )
-    _touch(contact=contact, now=now, identity=match.store_identity)
-    asked = _opt_out(bot=bot, contact=contact, message=message, now=now)
-    facts = _gather(contact=contact)
-    decision = decide(_context(contact=contact, text=text, now=now, facts=facts, opt_out=asked))
-    ticket_id, assigned_to = _apply(
-        contact=contact, message=message, decision=decision, facts=facts, now=now
-    )
-    routing = InboundRouting.objects.create(
-        message=message,
-        target=str(decision.target),
-        reason_code=str(decision.reason_code),
-        reason=decision.reason[:300],
-        reason_params=decision.reason_params,
-        ticket_id=ticket_id,
-        block=facts.state.block if facts.state and decision.target == Target.FLOW_BLOCK else None,
-    )
-    transaction.on_commit(
-        lambda: contact_replied.send(
-            sender=InboundResult, bot=bot, contact=contact, message=message, at=now
+    with transaction.atomic():
+        facts, found = _contact(bot=bot, phone=phone, identity=identity, name=name)
+        contact = facts.contact
+        message = Message(
+            bot=bot,
+            contact=contact,
+            direction=Message.Direction.INBOUND,
+            kind=kind,
+            text=text,
+            payload=payload or {},
+            status=Message.Status.RECEIVED,
+            gateway_message_id=envelope_id,
         )
-    )
+        config = config_for(bot=bot, version=found.cache_version)
+        asked = _opt_out(config=config, contact=contact, message=message, now=now)
+        decision = decide(_context(facts=facts, config=config, text=text, now=now, asked=asked))
+        routing = InboundRouting(
+            target=str(decision.target),
+            reason_code=str(decision.reason_code),
+            reason=decision.reason[:300],
+            reason_params=decision.reason_params,
+            block_id=facts.state.block_pk
+            if facts.state and decision.target == Target.FLOW_BLOCK
+            else None,
+        )
+        ticket = _ticket(facts=facts, config=config, decision=decision, now=now)
+        written, ticket_id = inbound_write(
+            message=message, envelope_id=envelope_id, routing=routing, ticket=ticket, now=now
+        )
+        if not written:
+            transaction.set_rollback(True)  # a redelivery: whatever this attempt wrote goes too
+            return InboundResult(duplicate=True)
+        opened = isinstance(ticket, Open) and ticket.ticket.pk == ticket_id
+        effects = {"routing_id": routing.pk, "at": now.isoformat(), "opened": opened}
+        effects["identity"] = found.store_identity
+        # Robust: a broker that is down must not fail a webhook whose message is committed; the
+        # Desk timers run the effects of a message whose task never came (inbound_effects_repair).
+        transaction.on_commit(lambda: jobs.inbound_effects(**effects), robust=True)
     return InboundResult(
         duplicate=False,
         message=message,
@@ -140,14 +119,31 @@ def inbound_receive(
         routing=routing,
         ticket_id=ticket_id,
         contact=contact,
-        matched_by=match.matched_by,
-        assigned_to=assigned_to,
+        matched_by=found.matched_by,
+        opened=opened,
     )
 
 
-def _opt_out(*, bot: Bot, contact: Contact, message: Message, now: dt.datetime) -> str:
+def _contact(*, bot: Bot, phone: str, identity: str, name: str) -> tuple[ContactFacts, _Found]:
+    """The contact's facts, how it was found, the identity to keep, the cache version.
+
+    One row found by the one query is the usual case. None (a new contact), several (one person
+    twice, from before R18) or a name to fill in take ``contact_for_inbound``, which creates or
+    merges, and the facts are read again for the contact it settled on.
+    """
+    facts = facts_read(bot=bot, phones=phone_forms(phone), identity=identity)
+    rows = facts.candidates
+    if len(rows) == 1 and not (name and not rows[0].contact.name):
+        match = contact_match_of(contact=rows[0].contact, phone=phone, identity=identity)
+        return rows[0], _Found(match.matched_by, match.store_identity, facts.cache_version)
+    match = contact_for_inbound(bot=bot, phone=phone, identity=identity, name=name)
+    facts = facts_read(bot=bot, contact_id=match.contact.pk)
+    return facts.candidates[0], _Found(match.matched_by, match.store_identity, facts.cache_version)
+
+
+def _opt_out(*, config: InboundConfig, contact: Contact, message: Message, now) -> str:
     """R20: how the message asks to opt out ("" when it does not), recorded when it does."""
-    policy = policy_for(bot=bot)
+    policy = config.opt_out
     asked = opt_out_requested(
         policy=policy, text=message.text, kind=message.kind, payload=message.payload or {}
     )
@@ -156,114 +152,8 @@ def _opt_out(*, bot: Bot, contact: Contact, message: Message, now: dt.datetime) 
     return asked
 
 
-def _touch(*, contact: Contact, now: dt.datetime, identity: str) -> None:
-    """Record the message's time and, the first time a reply shows it, the contact's identity.
-
-    One UPDATE either way; the identity is only taken when no other row of the bot holds it
-    (that row would have been found and merged, so this guards a race, not a normal case).
-    """
-    fields: dict = {"last_inbound_at": now}
-    if identity:
-        taken = Contact.objects.filter(bot_id=contact.bot_id, whatsapp_identity=identity)
-        fields["whatsapp_identity"] = Case(
-            When(Exists(taken), then=F("whatsapp_identity")), default=Value(identity)
-        )
-    Contact.objects.filter(pk=contact.pk).update(**fields)
-    contact.last_inbound_at = now
-
-
-def _claim_envelope(*, bot: Bot, envelope_id: str) -> bool:
-    try:
-        with transaction.atomic():
-            ProcessedEnvelope.objects.create(
-                bot=bot, kind=ProcessedEnvelope.Kind.MESSAGE, envelope_id=envelope_id[:200]
-            )
-    except IntegrityError:
-        return False
-    return True
-
-
-def _gather(*, contact: Contact) -> _Facts:
-    """Five queries, each on an index, whatever the number of contacts, tickets or directives."""
-    open_ticket_id = (
-        Ticket.objects.filter(contact=contact, status__in=ACTIVE_TICKET_STATUSES)
-        .values_list("id", flat=True)
-        .first()
-    )
-    directive = (
-        ReplyDirective.objects.filter(contact=contact, superseded=False)
-        .select_related("attendant", "team", "meant_for")
-        .annotate(attendant_team_id=Subquery(_ATTENDANT_TEAM))
-        .order_by("-sent_at", "-id")
-        .first()
-    )
-    state = ContactState.objects.filter(contact=contact).select_related("block").first()
-    rules_bot_id = state.bot_id if state else None
-    conditions = (
-        RuleCondition.objects.filter(rule__bot_id=rules_bot_id, rule__is_active=True)
-        .order_by("rule__priority", "rule_id", "id")
-        .values_list(*_CONDITION_COLUMNS)
-    )
-    team_bots = {b for b in (rules_bot_id, directive.bot_id if directive else None) if b}
-    default_teams = dict(
-        Team.objects.filter(bot_id__in=team_bots, name=DEFAULT_TEAM_NAME)
-        .order_by()  # the model's ordering would join the bots table for nothing
-        .values_list("bot_id", "id")
-    )
-    return _Facts(open_ticket_id, directive, state, _rules(conditions), default_teams)
-
-
-# The team a ticket directed to an attendant is filed under: one of the attendant's own teams,
-# Default only when it is their only one (the lowest id decides between several).
-_ATTENDANT_TEAM = (
-    TeamMembership.objects.filter(attendant_id=OuterRef("attendant_id"))
-    .order_by(Case(When(team__name=DEFAULT_TEAM_NAME, then=Value(1)), default=Value(0)), "team_id")
-    .values("team_id")[:1]
-)
-
-_CONDITION_COLUMNS = (
-    "rule_id",
-    "rule__name",
-    "rule__team_id",
-    "rule__team__name",
-    "rule__operator",
-    "source",
-    "relation",
-    "values",
-    "extra_key",
-)
-
-
-def _rules(conditions) -> tuple[RuleData, ...]:
-    # Plain tuples, not model instances: this runs for every inbound message.
-    # A rule without conditions never matches (routing._rule_matches), so the join loses nothing.
-    heads: dict[int, tuple] = {}
-    grouped: dict[int, list[ConditionData]] = {}
-    for rule_id, name, team_id, team_name, operator, source, relation, values, key in conditions:
-        heads.setdefault(rule_id, (name, team_id, team_name, operator))
-        grouped.setdefault(rule_id, []).append(
-            ConditionData(
-                source=source,
-                relation=relation,
-                values=tuple(v for v in values or () if isinstance(v, str)),
-                extra_key=key,
-            )
-        )
-    return tuple(
-        RuleData(
-            id=rule_id,
-            name=heads[rule_id][0],
-            team_id=heads[rule_id][1],
-            team_name=heads[rule_id][2],
-            operator=heads[rule_id][3],
-            conditions=tuple(conds),
-        )
-        for rule_id, conds in grouped.items()
-    )
-
-
 def _context(
-    *, contact: Contact, text: str, now: dt.datetime, facts: _Facts, opt_out: str = ""
+    *, facts: ContactFacts, config: InboundConfig, text: str, now: dt.datetime, asked: str
 ) -> InboundContext:
     d = facts.directive
     directive = None
@@ -273,14 +163,13 @@ def _context(
             valid_until=d.valid_until,
             source_label=d.source_label,
             attendant_id=d.attendant_id,
-            attendant_email=d.attendant.email if d.attendant else "",
+            attendant_email=d.attendant_email,
             team_id=d.team_id,
-            team_name=d.team.name if d.team else "",
+            team_name=d.team_name,
             fallback_minutes=d.fallback_minutes,
-            meant_for_email=d.meant_for.email if d.meant_for else "",
+            meant_for_email=d.meant_for_email,
         )
-    state = facts.state
-    block = state.block if state else None
+    state, contact = facts.state, facts.contact
     extras = contact.extras if isinstance(contact.extras, dict) else {}
     return InboundContext(
         now=now,
@@ -290,96 +179,64 @@ def _context(
         extras={k: v for k, v in extras.items() if isinstance(v, str)},
         open_ticket_id=facts.open_ticket_id,
         directive=directive,
-        state_block_id=block.block_id if block else None,
-        state_block_is_human=bool(block and block.is_human),
-        rules=facts.rules,
-        default_team_id=facts.default_teams.get(state.bot_id) if state else None,
-        opt_out=bool(opt_out),
+        state_block_id=state.block_id if state else None,
+        state_block_is_human=bool(state and state.is_human),
+        rules=config.rules.get(state.bot_id, ()) if state else (),
+        default_team_id=config.default_teams.get(state.bot_id) if state else None,
+        opt_out=bool(asked),
     )
 
 
-def _apply(
-    *, contact: Contact, message: Message, decision: Decision, facts: _Facts, now: dt.datetime
-) -> tuple[int | None, str]:
-    """The ticket the message joins or opens, and who received a new ticket at once (R21)."""
-    if decision.target == Target.FLOW_BLOCK:
-        return None, ""  # No bot engine here: the decision is recorded and the flow would take it.
-    if decision.target == Target.OPT_OUT:
-        return None, ""  # R20: recorded on the contact; nobody is handed the conversation
-    ticket_id, opened = decision.ticket_id, None
+def _ticket(
+    *, facts: ContactFacts, config: InboundConfig, decision: Decision, now: dt.datetime
+) -> Join | Open | None:
+    """The ticket the message joins or opens; None for the flow or an opt-out."""
+    if decision.target in (Target.FLOW_BLOCK, Target.OPT_OUT):
+        # No bot engine here: the flow would take it. An opt-out is recorded on the contact (R20)
+        # and nobody is handed the conversation.
+        return None
     if decision.target == Target.EXISTING_TICKET:
-        live.ticket_message(ticket_id=ticket_id, text=message.text, inbound=True)
-    else:
-        ticket_id, opened = _open_ticket(contact=contact, decision=decision, facts=facts, now=now)
-        live.ticket_waiting(ticket_id=ticket_id)  # announced as assigned if distributed below
-    TicketMessage.objects.create(ticket_id=ticket_id, message=message)
-    if opened is None:
-        # The customer spoke: their silence ends (R24) and they wait for an answer since now.
-        Ticket.objects.filter(pk=ticket_id).update(
-            customer_silent_since=None,
-            inactivity_warned_at=None,
-            awaiting_reply_since=Coalesce("awaiting_reply_since", Value(now)),
-        )
-        return ticket_id, ""
-    placement = {
-        "bot_id": opened.bot_id,
-        "team_id": opened.team_id,
-        "requested_attendant_id": opened.requested_attendant_id,
-    }
-    assigned = ticket_distribute(ticket_id=ticket_id, now=now, ticket=placement, announce=False)
-    return ticket_id, assigned.email if assigned else ""
+        return Join(decision.ticket_id)
+    return Open(_new_ticket(facts=facts, config=config, decision=decision, now=now))
 
 
-def _ticket_team_id(*, decision: Decision, facts: _Facts, bot_id: int) -> int:
-    """The decision's team; for an attendant, one of theirs; else the Desk's Default team."""
-    team_id = decision.team_id
-    if team_id is None and decision.attendant_id is not None:
-        team_id = getattr(facts.directive, "attendant_team_id", None)
-    team_id = team_id or facts.default_teams.get(bot_id)
-    if team_id is None:  # A Desk without its Default team (made before the receiver existed).
-        team_id = team_ensure_default(bot=Bot.objects.get(pk=bot_id)).pk
-    return team_id
-
-
-def _open_ticket(
-    *, contact: Contact, decision: Decision, facts: _Facts, now: dt.datetime
-) -> tuple[int, Ticket | None]:
-    """The new ticket's id and row; when another message opened one first, its id and None."""
-    if decision.reason_code == ReasonCode.DIRECTIVE:
-        bot_id = facts.directive.bot_id
+def _new_ticket(
+    *, facts: ContactFacts, config: InboundConfig, decision: Decision, now: dt.datetime
+) -> Ticket:
+    directed = decision.reason_code == ReasonCode.DIRECTIVE
+    bot_id = facts.directive.bot_id if directed else facts.state.bot_id
+    if directed:
         routed_by = Ticket.RoutedBy.DIRECTIVE
+    elif decision.reason_code == ReasonCode.RULE:
+        routed_by = Ticket.RoutedBy.RULE
     else:
-        bot_id = facts.state.bot_id
-        routed_by = (
-            Ticket.RoutedBy.RULE
-            if decision.reason_code == ReasonCode.RULE
-            else Ticket.RoutedBy.DEFAULT
-        )
-    team_id = _ticket_team_id(decision=decision, facts=facts, bot_id=bot_id)
+        routed_by = Ticket.RoutedBy.DEFAULT
     # The rows come straight from the database and the constraints guard the rest, so the hot
     # path skips full_clean() and its per-foreign-key lookups.
-    ticket = Ticket(
+    return Ticket(
         bot_id=bot_id,
-        contact=contact,
-        team_id=team_id,
+        contact=facts.contact,
+        team_id=_team_id(facts=facts, config=config, decision=decision, bot_id=bot_id),
         requested_attendant_id=decision.attendant_id,
         routed_by=routed_by,
         routing_reason=decision.reason[:300],
         routing_code=str(decision.reason_code),
         routing_params=decision.reason_params,
         directive_id=decision.directive_id,
-        meant_for=facts.directive.meant_for if decision.directive_id else None,
+        meant_for_id=facts.directive.meant_for_id if decision.directive_id else None,
         fallback_at=now + dt.timedelta(minutes=decision.fallback_minutes)
         if decision.fallback_minutes
         else None,
         awaiting_reply_since=now,
     )
-    try:
-        with transaction.atomic():
-            ticket.sequence = ticket_next_number(bot_id=bot_id)
-            ticket.save(force_insert=True)
-    except IntegrityError:
-        # Another message of the same contact opened a ticket a moment ago: join it.
-        joined = Ticket.objects.get(contact=contact, status__in=ACTIVE_TICKET_STATUSES)
-        return joined.pk, None
-    return ticket.pk, ticket
+
+
+def _team_id(*, facts: ContactFacts, config: InboundConfig, decision: Decision, bot_id: int) -> int:
+    """The decision's team; for an attendant, one of theirs; else the Desk's Default team."""
+    team_id = decision.team_id
+    if team_id is None and decision.attendant_id is not None:
+        team_id = facts.directive.attendant_team_id
+    team_id = team_id or config.default_teams.get(bot_id)
+    if team_id is None:  # A Desk without its Default team (made before the receiver existed).
+        team_id = team_ensure_default(bot=Bot.objects.get(pk=bot_id)).pk
+    return team_id

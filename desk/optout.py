@@ -2,33 +2,29 @@
 
 A reply made of one of the bot's keywords alone (case, accents and punctuation ignored) or the
 press of its opt-out button opts the contact out of the bot's campaigns. ``opt_out_requested``
-is pure; the inbound pipeline calls it on every message with the bot's policy, which is read
-from a small per-process cache (no query on the hot path). ``contact_opt_out_by_reply`` records
-it; the first time only, the confirmation is sent after commit, through the gateway, by a task.
+is pure; the inbound pipeline calls it on every message with the bot's policy, which it reads
+from the bot's cached configuration (``desk.inbound_config``: no query on the hot path).
+``contact_opt_out_by_reply`` records it; the first time only, the confirmation is sent after
+commit, through the gateway, by a task.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import time
 import unicodedata
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from bots.content import ContentError, parse_content
 from bots.gateway import GatewayError, get_gateway
-from bots.models import Bot, Contact, Message, OptOutSource
+from bots.models import Contact, Message, OptOutSource
 from bots.services import contact_opt_out, message_record
 from desk import jobs
 from desk.models import OptOutSettings
 from desk.models.optout import default_opt_out_confirmation, default_opt_out_keywords
 
-CACHE_SECONDS = 30.0  # how long another process may use a policy an operator just changed
 _NOT_WORDS = re.compile(r"[\W_]+")
 
 
@@ -79,33 +75,6 @@ def _button_payload(payload: dict) -> str:
     except (ContentError, AttributeError):
         return ""
     return parsed.data.get("payload", "") if parsed.kind == "reply" else ""
-
-
-_cache: dict[tuple[int, dt.datetime | None], tuple[float, OptOutPolicy]] = {}
-_lock = threading.Lock()
-
-
-def policy_for(*, bot: Bot) -> OptOutPolicy:
-    """The opt-out policy of a top-level bot, cached for ``CACHE_SECONDS`` in this process."""
-    # The creation time is in the key so a bot id reused after a delete never gets another's.
-    key = (bot.pk, bot.created_at)
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    policy = OptOutPolicy.of(OptOutSettings.objects.filter(bot_id=bot.pk).first())
-    with _lock:
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[key] = (now + CACHE_SECONDS, policy)
-    return policy
-
-
-@receiver([post_save, post_delete], sender=OptOutSettings, dispatch_uid="desk_opt_out_cache")
-def forget_policies(sender, **kwargs) -> None:
-    with _lock:
-        _cache.clear()
 
 
 def contact_opt_out_by_reply(*, contact: Contact, source: str, at: dt.datetime, policy) -> bool:

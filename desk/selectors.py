@@ -241,3 +241,9 @@ def ticket_tools(*, ticket: Ticket, mine: bool, is_supervisor: bool) -> dict:
         "can_hold": ticket.status == TicketStatus.OPEN and (mine or is_supervisor),
         "inactivity_on": bool(settings.inactivity_warning_minutes),
     }
+
+
+def ticket_attendant_email(*, ticket_id: int) -> str:
+    """The e-mail of the attendant holding the ticket ("" while nobody does)."""
+    email = Ticket.objects.filter(pk=ticket_id).values_list("attendant__email", flat=True).first()
+    return email or ""

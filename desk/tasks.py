@@ -17,3 +17,15 @@ def desk_timers() -> dict:
 
     result = desk_timers_tick()
     return {key: value if isinstance(value, int) else len(value) for key, value in result.items()}
+
+
+@shared_task(name="desk.tasks.inbound_effects", acks_late=True)
+def inbound_effects(
+    *, routing_id: int, at: str = "", identity: str = "", opened: bool | None = None
+) -> bool:
+    import datetime as dt
+
+    from desk.inbound_effects import inbound_effects_run
+
+    when = dt.datetime.fromisoformat(at) if at else None
+    return inbound_effects_run(routing_id=routing_id, at=when, identity=identity, opened=opened)

@@ -2,7 +2,8 @@
 
 One tick hands waiting directed tickets over to their team when their time is up (R22), warns and
 closes silent customers (R24), flags customers left unanswered, sets Offline the attendants whose
-Desk page went away, and places the waiting tickets no hook could (R21). Each step is idempotent.
+Desk page went away, places the waiting tickets no hook could (R21), and runs the after-commit
+effects of inbound messages whose task was lost (desk.inbound_effects). Each step is idempotent.
 """
 
 import datetime as dt
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from desk import inactivity
 from desk.assignment import ticket_distribute, tickets_distribute_waiting
+from desk.inbound_effects import inbound_effects_repair
 from desk.live import events as live
 from desk.models import TeamMembership, Ticket, TicketStatus
 from desk.presence import attendants_offline_when_gone
@@ -31,6 +33,7 @@ def desk_timers_tick(*, now: dt.datetime | None = None) -> dict:
         "flagged": inactivity.tickets_flag_unanswered(now=now),
         "offline": attendants_offline_when_gone(now=now),
         "distributed": tickets_distribute_waiting(now=now),
+        "inbound_repaired": inbound_effects_repair(now=now),
     }
 
 

@@ -9,6 +9,21 @@ def _portuguese():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The database rolls back after every test; the process's cache must forget it too (a
+    cached bot configuration keyed by an id the next test reuses would outlive its rows)."""
+    from django.core.cache import cache
+
+    from desk.inbound_config import config_forget
+
+    cache.clear()
+    config_forget()
+    yield
+    cache.clear()
+    config_forget()
+
+
 @pytest.fixture
 def fake_blip(settings):
     """The loopback fake Blip server, with the blip gateway pointed at it."""

@@ -276,11 +276,21 @@ class InboundRouting(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When the message's after-commit effects ran (desk.inbound_effects); empty until then, so a
+    # task lost in a crash is found and run again.
+    effects_at = models.DateTimeField(_("effects run at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("routing decision")
         verbose_name_plural = _("routing decisions")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(effects_at__isnull=True),
+                name="routing_effects_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.target}: {self.reason}"

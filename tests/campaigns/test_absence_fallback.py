@@ -117,7 +117,8 @@ def test_R23_the_substitute_receives_the_reply_and_the_ticket_says_why(
     directive = ReplyDirective.objects.get(superseded=False)
     assert (directive.attendant, directive.meant_for) == (desk.ana, desk.bruno)
     contact_move_to_block(contact=directive.contact, bot=desk.bot, block=desk.block)
-    result = inbound_receive(bot=desk.bot, phone=PHONE, text="Oi!")
+    with django_capture_on_commit_callbacks(execute=True):  # the ticket is placed on commit
+        result = inbound_receive(bot=desk.bot, phone=PHONE, text="Oi!")
     ticket = Ticket.objects.get(pk=result.ticket_id)
     assert (ticket.requested_attendant, ticket.meant_for, ticket.attendant) == (
         desk.ana,

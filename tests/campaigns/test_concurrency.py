@@ -41,7 +41,7 @@ def broker():
     require_postgres()
     url = redis_url()
     # Only the default queue is emptied (tasks left by an earlier run), never the whole db.
-    purger = Celery("test-purger", broker=url)
+    purger = Celery("test-purger", broker=url, set_as_current=False)
     purger.control.purge()
     purger.close()
     return url
@@ -89,7 +89,9 @@ def workers(broker, fake, tmp_path):
 
 @pytest.fixture
 def producer(broker):
-    app = Celery("test-producer", broker=broker)
+    # Not the current app (neither is the purger): the project's tasks that later tests in this
+    # process enqueue must keep going through the project's eager app, not to this broker.
+    app = Celery("test-producer", broker=broker, set_as_current=False)
     app.conf.task_serializer = "json"
     yield app
     app.close()

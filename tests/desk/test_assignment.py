@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.utils import timezone
 
 from bots.services import contact_move_to_block
@@ -50,9 +51,11 @@ def desk(db):
 
 
 def reply(desk, phone="+5511987654321", text="Oi"):
+    """A customer writes; the message's after-commit task runs as its commit would run it."""
     contact = ContactFactory(bot=desk.bot, phone=phone)
     contact_move_to_block(contact=contact, bot=desk.bot, block=desk.human)
-    return inbound_receive(bot=desk.bot, phone=phone, text=text)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return inbound_receive(bot=desk.bot, phone=phone, text=text)
 
 
 def test_R21_a_new_ticket_goes_at_once_to_the_attendant_with_fewest_open_tickets(desk):
@@ -61,7 +64,7 @@ def test_R21_a_new_ticket_goes_at_once_to_the_attendant_with_fewest_open_tickets
     TicketFactory(bot=desk.bot, open=True, attendant=busy, sequence=900)
     result = reply(desk)
     ticket = Ticket.objects.get(pk=result.ticket_id)
-    assert (ticket.status, ticket.attendant, result.assigned_to) == ("open", calm, calm.email)
+    assert (ticket.status, ticket.attendant, result.opened) == ("open", calm, True)
     assert ticket.opened_at is not None
 
 
@@ -84,7 +87,7 @@ def test_R21_paused_invisible_and_offline_attendants_receive_nothing(desk, statu
     AttendantFactory(bot=desk.bot, status=status, teams=[desk.bot.teams.get(name="Default")])
     result = reply(desk)
     ticket = Ticket.objects.get(pk=result.ticket_id)
-    assert (ticket.status, ticket.attendant, result.assigned_to) == ("waiting", None, "")
+    assert (ticket.status, ticket.attendant) == ("waiting", None)
 
 
 def test_R21_full_slots_receive_nothing_and_the_ticket_waits(desk):
@@ -125,7 +128,7 @@ def test_R21_manual_mode_leaves_tickets_for_the_button(desk):
     DeskSettingsFactory(bot=desk.bot, manual=True)
     ana = AttendantFactory(bot=desk.bot, teams=[desk.bot.teams.get(name="Default")])
     result = reply(desk)
-    assert (Ticket.objects.get(pk=result.ticket_id).status, result.assigned_to) == ("waiting", "")
+    assert Ticket.objects.get(pk=result.ticket_id).status == "waiting"
     attendant_change_status(attendant=ana, status="pause")
     attendant_change_status(attendant=ana, status="online")
     assert Ticket.objects.get(pk=result.ticket_id).status == "waiting"

@@ -111,6 +111,7 @@ def test_R18_a_landline_reply_is_never_matched_to_a_mobile(client):
     assert Contact.objects.exclude(pk=mobile.pk).get().phone == "+551133334444"
 
 
+@pytest.mark.django_db(transaction=True)  # the command commits; R21 runs on commit
 def test_R18_receive_message_accepts_an_identity_and_prints_the_contact(sent_to_ana, capsys):
     call_command("receive_message", sent_to_ana.bot.slug, OLD_NODE, "oi")
     contact = Contact.objects.get()

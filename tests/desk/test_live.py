@@ -17,7 +17,7 @@ from bots.services import contact_move_to_block
 from desk import services
 from desk.inbound import inbound_receive
 from desk.live.consumers import FORBIDDEN
-from desk.models import DeskSettings
+from desk.models import DeskSettings, Ticket
 from desk.presence import attendants_offline_when_gone
 from tests.bots.factories import (
     BotFactory,
@@ -213,7 +213,8 @@ def test_R21_an_automatic_assignment_is_announced_once_to_its_attendant():
         async with desk_socket(attendant_path(desk.ana), cookie) as ana:
             await ana.receive_json_from()
             result = await sync_to_async(customer_writes)(desk, "Quero comprar")
-            assert result.assigned_to == desk.ana.email
+            ticket = await Ticket.objects.select_related("attendant").aget(pk=result.ticket_id)
+            assert ticket.attendant == desk.ana
             heard = await events_until_quiet(ana)
             assert types(heard) == ["ticket.assigned", "queue.changed"]
             assert heard[0]["ticket"] == result.ticket_id

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import TestCase
 
 from bots.models import Message
 from bots.services import contact_move_to_block
@@ -77,7 +78,8 @@ def customer_writes(desk, text="Oi", phone=PHONE):
         else desk.bot.contacts.get(phone=phone)
     )
     contact_move_to_block(contact=contact, bot=desk.bot, block=desk.human)
-    return inbound_receive(bot=desk.bot, phone=phone, text=text)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the message's effects (R21)
+        return inbound_receive(bot=desk.bot, phone=phone, text=text)
 
 
 def ticket_of(result) -> Ticket:

@@ -6,6 +6,7 @@ from bots.lime import node_identity, node_to_phone
 from bots.models import Bot
 from bots.phones import normalize_phone
 from desk.inbound import inbound_receive
+from desk.selectors import ticket_attendant_email
 
 
 class Command(BaseCommand):
@@ -37,9 +38,9 @@ class Command(BaseCommand):
         decision = result.decision
         ticket = f" ticket={result.ticket_id}" if result.ticket_id else ""
         self.stdout.write(f"{decision.target} ({decision.reason_code}){ticket}: {decision.reason}")
-        if result.assigned_to:
-            # R21: the ticket went at once to an Online attendant with a free slot.
-            self.stdout.write(f"assigned to {result.assigned_to}")
+        # R21: a new ticket went at once (on commit, above) to an Online attendant with a free slot.
+        if result.opened and (email := ticket_attendant_email(ticket_id=result.ticket_id)):
+            self.stdout.write(f"assigned to {email}")
 
 
 def _sender(raw: str) -> tuple[str, str]:
