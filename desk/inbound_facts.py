@@ -2,7 +2,7 @@
 
 One statement, each part on an index whatever the size of the data: the contact by (bot, phone)
 or (bot, identity), its state and block by their keys, the open ticket and the live directive by
-their one-per-contact unique indexes, the directive's attendant's team by membership — plus the
+their one-per-contact indexes, the directive's attendant's team by membership — plus the
 top-level bot's ``cache_version``, which keys the cached rules and policy (``desk.inbound_config``).
 The bot's row leads the join, so the version comes back even when no contact matches. It runs
 unchanged on PostgreSQL and SQLite; the database's values pass through the fields' converters.
@@ -67,14 +67,30 @@ class Facts:
 
 
 _CONTACT_FIELDS = list(Contact._meta.concrete_fields)
+_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_TICKET_STATUSES)
+
+
+def _one(table: str, column: str, key: str) -> str:
+    return f"(SELECT x.{column} FROM {table} x WHERE x.id = {key})"  # noqa: S608 - our names
+
+
+# Rows reached by primary key are read by scalar subqueries, not joins: the result is the same
+# and the planner, which would weigh every order of eight joined tables, plans it in half the
+# time (about 0.5 ms of 1 ms per message on the bench machine; running it takes 0.1 ms).
 _COLUMNS = [
     ("b.cache_version", Bot._meta.get_field("cache_version")),
     *((f"c.{f.column}", f) for f in _CONTACT_FIELDS),
     ("s.bot_id", ContactState._meta.get_field("bot")),
     ("s.block_id", ContactState._meta.get_field("block")),
-    ("fb.block_id", FlowBlock._meta.get_field("block_id")),
-    ("fb.kind", FlowBlock._meta.get_field("kind")),
-    ("t.id", Ticket._meta.pk),
+    (_one("bots_flowblock", "block_id", "s.block_id"), FlowBlock._meta.get_field("block_id")),
+    (_one("bots_flowblock", "kind", "s.block_id"), FlowBlock._meta.get_field("kind")),
+    # A lookup per contact row, not a join: with a join the planner may merge against every
+    # open ticket of the database (seen at 1M contacts when the statistics predate the tickets).
+    (
+        f"(SELECT t.id FROM desk_ticket t WHERE t.contact_id = c.id AND t.status IN ({_ACTIVE})"  # noqa: S608
+        " LIMIT 1)",
+        Ticket._meta.pk,
+    ),
     *(
         (f"d.{name}", ReplyDirective._meta.get_field(field))
         for name, field in (
@@ -88,9 +104,9 @@ _COLUMNS = [
             ("valid_until", "valid_until"),
         )
     ),
-    ("a.email", Attendant._meta.get_field("email")),
-    ("dt.name", Team._meta.get_field("name")),
-    ("mf.email", Attendant._meta.get_field("email")),
+    (_one("desk_attendant", "email", "d.attendant_id"), Attendant._meta.get_field("email")),
+    (_one("desk_team", "name", "d.team_id"), Team._meta.get_field("name")),
+    (_one("desk_attendant", "email", "d.meant_for_id"), Attendant._meta.get_field("email")),
     (
         "(SELECT m.team_id FROM desk_teammembership m JOIN desk_team mt ON mt.id = m.team_id"
         " WHERE m.attendant_id = d.attendant_id"
@@ -98,17 +114,11 @@ _COLUMNS = [
         TeamMembership._meta.get_field("team"),
     ),
 ]
-_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_TICKET_STATUSES)
 _SQL = (
     "SELECT " + ", ".join(sql for sql, _field in _COLUMNS) + " FROM bots_bot b"  # noqa: S608
     " LEFT JOIN bots_contact c ON c.bot_id = b.id AND ({contact})"
     " LEFT JOIN bots_contactstate s ON s.contact_id = c.id"
-    " LEFT JOIN bots_flowblock fb ON fb.id = s.block_id"
-    f" LEFT JOIN desk_ticket t ON t.contact_id = c.id AND t.status IN ({_ACTIVE})"
     " LEFT JOIN desk_replydirective d ON d.contact_id = c.id AND NOT d.superseded"
-    " LEFT JOIN desk_attendant a ON a.id = d.attendant_id"
-    " LEFT JOIN desk_team dt ON dt.id = d.team_id"
-    " LEFT JOIN desk_attendant mf ON mf.id = d.meant_for_id"
     " WHERE b.id = %s ORDER BY c.id"
 )
 
