@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,7 +59,7 @@ from _harness import (
 
 GOAL_P95_MS = 100.0
 SECRET = "bench-pages-secret-key-" + "x" * 40
-WRK = "/usr/bin/wrk"
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
 # A campaign's status: its share of the campaigns (per 1000), drafts and failures hold nobody.
 STATUS_MIX = [
     ("sent", 780),
@@ -793,6 +794,9 @@ def main() -> None:
     args.rounds = args.rounds or (1 if args.smoke else 3)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("bench/pages.py needs PostgreSQL: set DATABASE_URL=postgres://…", file=sys.stderr)
+        sys.exit(2)
+    if not Path(WRK).exists():
+        print("bench/pages.py needs wrk: apt-get install wrk", file=sys.stderr)
         sys.exit(2)
     django_setup(DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1")
     from django.conf import settings
