@@ -9,6 +9,7 @@ ORM's own INSERT of one object, so a hot path can send several writes as one sta
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 from django.db import connection
@@ -18,9 +19,12 @@ from django.db.models.sql import InsertQuery
 
 
 def ids_clause(column: str, ids: Sequence[int]) -> tuple[str, list]:
-    """``column = ANY(%s)`` on PostgreSQL (one parameter whatever the count), ``IN`` elsewhere."""
+    """``column = ANY(%s)`` on PostgreSQL (one parameter whatever the count), ``IN`` elsewhere.
+
+    The ids go as one array literal: psycopg would quote a list element by element in Python.
+    """
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
+        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(i)) for i in ids) + "}"]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -31,27 +35,46 @@ def update_returning(
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {set_sql} WHERE {where_sql} RETURNING {returning}",  # noqa: S608
-            [_adapt(value) for value in params],
+            [adapt_value(value) for value in params],
         )
         return [tuple(row) for row in cursor.fetchall()]
 
 
 def update_from_values(
-    *, table: str, rows: Sequence[tuple], set_sql: str, where_sql: str = "TRUE"
+    *,
+    table: str,
+    rows: Sequence[tuple],
+    set_sql: str,
+    where_sql: str = "TRUE",
+    types: Sequence[str] = (),
 ) -> list[int]:
     """One UPDATE giving each row its own values; the ids of the rows it changed.
 
     ``rows`` are tuples whose first item is the row's id (``v.column1``); ``set_sql`` and
-    ``where_sql`` read the others as ``v.column2``… and the table by its name.
+    ``where_sql`` read the others as ``v.column2``… and the table by its name. ``types``: the
+    SQL type of each column (``bigint``, ``text``, ``timestamptz``…); with them, PostgreSQL gets
+    the rows as one JSON document (``jsonb_to_recordset``) instead of a placeholder per value,
+    whose client-side quoting and parsing cost more than the UPDATE itself at a few hundred rows.
     """
     if not rows:
         return []
     width = len(rows[0])
-    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
-    params = [_adapt(value) for row in rows for value in row]
+    if types and connection.vendor == "postgresql":
+        if len(types) != width:
+            raise ValueError(f"{len(types)} types for rows of {width} values")
+        names = [f"column{i}" for i in range(1, width + 1)]
+        document = json.dumps(
+            [dict(zip(names, map(_json_value, row), strict=True)) for row in rows]
+        )
+        columns = ", ".join(f"{name} {kind}" for name, kind in zip(names, types, strict=True))
+        source, params = f"jsonb_to_recordset(%s::jsonb) AS v({columns})", [document]
+    else:
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+        source = f"(VALUES {values}) AS v"
+        params = [adapt_value(value) for row in rows for value in row]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {set_sql} FROM (VALUES {values}) AS v "  # noqa: S608
+            f"UPDATE {table} SET {set_sql} FROM {source} "  # noqa: S608
             f"WHERE {table}.id = v.column1 AND ({where_sql}) RETURNING id",
             params,
         )
@@ -76,7 +99,12 @@ def insert_sql(obj: Model, *, ignore_conflicts: bool = False) -> tuple[str, tupl
     return sql, params
 
 
-def _adapt(value):
+def _json_value(value):
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def adapt_value(value):
+    """A parameter for raw SQL."""
     # Raw SQL skips the ORM's value preparation; datetimes are the one type that needs it.
     if isinstance(value, dt.datetime):
         return connection.ops.adapt_datetimefield_value(value)

@@ -158,6 +158,7 @@ def contacts_record_identities(*, pairs: Iterable[tuple[Contact, str]]) -> int:
                 rows=[(pk, identity) for pk, (_contact, identity) in rows.items()],
                 set_sql="whatsapp_identity = v.column2",
                 where_sql=f"{table}.whatsapp_identity <> v.column2",
+                types=("bigint", "text"),
             )
     except IntegrityError:
         return sum(contact_record_identity(contact=c, identity=i) for c, i in rows.values())

@@ -3,8 +3,9 @@
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from bots.models import (
     Bot,
@@ -46,20 +47,40 @@ def contact_move_to_block(*, contact: Contact, bot: Bot, block: FlowBlock | None
 
 def contacts_move_to_block(
     *, contacts: Iterable[Contact], bot: Bot, block: FlowBlock | None
-) -> list[ContactState]:
-    """``contact_move_to_block`` for many contacts in one upsert on the contact.
+) -> int:
+    """``contact_move_to_block`` for many contacts in one upsert on the contact; how many.
 
     Not ``full_clean``-ed: the caller vouches for ``bot`` / ``block`` (the sending engine's come
     from a campaign that ``validate_campaign_for_send`` checked), and they are the same for every
-    row.
+    row. On PostgreSQL the ids go as one array literal (``bulk_create`` builds a model instance
+    and quotes an array per column for each row, most of a sending chunk's record).
     """
-    unique = {contact.pk: contact for contact in contacts}
-    return ContactState.objects.bulk_create(
-        [ContactState(contact=unique[pk], bot=bot, block=block) for pk in sorted(unique)],
-        update_conflicts=True,
-        unique_fields=["contact"],
-        update_fields=["bot", "block", "updated_at"],
-    )
+    ids = sorted({contact.pk for contact in contacts})
+    if not ids:
+        return 0
+    if connection.vendor != "postgresql":
+        ContactState.objects.bulk_create(
+            [ContactState(contact_id=pk, bot=bot, block=block) for pk in ids],
+            update_conflicts=True,
+            unique_fields=["contact"],
+            update_fields=["bot", "block", "updated_at"],
+        )
+        return len(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(ContactState._meta.db_table)} "  # noqa: S608
+            "(contact_id, bot_id, block_id, updated_at) SELECT c, %s, %s, %s "
+            "FROM unnest(%s::bigint[]) AS c ON CONFLICT (contact_id) DO UPDATE "
+            "SET bot_id = EXCLUDED.bot_id, block_id = EXCLUDED.block_id, "
+            "updated_at = EXCLUDED.updated_at",
+            [
+                bot.pk,
+                block.pk if block else None,
+                timezone.now(),
+                "{" + ",".join(map(str, ids)) + "}",
+            ],
+        )
+    return len(ids)
 
 
 def message_record(

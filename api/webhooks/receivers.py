@@ -20,8 +20,11 @@ logger = logging.getLogger(__name__)
 
 
 @receiver(recipient_status_changed, dispatch_uid="api_webhooks_recipient_status")
-def on_recipient_status_changed(sender, *, campaign_id, recipient_ids, status, **kwargs) -> None:
-    bot_id = Campaign.objects.filter(pk=campaign_id).values_list("bot_id", flat=True).first()
+def on_recipient_status_changed(
+    sender, *, campaign_id, recipient_ids, status, bot_id=None, **kwargs
+) -> None:
+    if bot_id is None:
+        bot_id = Campaign.objects.filter(pk=campaign_id).values_list("bot_id", flat=True).first()
     if bot_id is None or not subscriptions_for(bot_id=bot_id, event_type=RECIPIENT_STATUS_CHANGED):
         return
     # A savepoint: whatever fails here must not undo the send that caused the event.

@@ -17,12 +17,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from bots.bulk_sql import ids_clause, update_from_values, update_returning
+from bots.bulk_sql import adapt_value, ids_clause, update_from_values, update_returning
 from bots.identities import contacts_record_identities
 from bots.messaging_limits import window_admit
+from bots.models import Contact
 from campaigns import metrics
 from campaigns.models import Campaign, Recipient
 from campaigns.sending.codes import UNKNOWN_OUTCOME
@@ -50,37 +51,68 @@ def recipients_claim(*, campaign: Campaign, ids: Sequence[int]) -> list[Recipien
     owner, now = campaign.bot.top_level, timezone.now()
     with transaction.atomic():
         if owner.messaging_limit is None:
-            won = _claim(campaign, ids, now)
-            window_admit(bot=owner, contact_ids=[contact for _pk, contact in won], now=now)
+            claimed = _claim(campaign, ids, now)
+            window_admit(bot=owner, contact_ids=[r.contact_id for r in claimed], now=now)
         else:
-            won = _claim_within_limit(campaign, owner, ids, now)
-    if not won:
-        return []
-    claimed = list(
-        Recipient.objects.filter(pk__in=[pk for pk, _contact in won])
-        .select_related("contact")
-        .order_by("pk")
-    )
+            claimed = _claim_within_limit(campaign, owner, ids, now)
     for recipient in claimed:
         recipient.campaign = campaign  # loaded once per batch with everything it points to
     return claimed
 
 
-def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[tuple[int, int]]:
-    """The compare-and-set itself: (recipient, contact) of the rows won."""
+def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[Recipient]:
+    """The compare-and-set itself: the rows won, with their contacts, in id order.
+
+    On PostgreSQL the rows come back from the UPDATE itself (a CTE joined to the contacts);
+    elsewhere a SELECT of the ids it returned follows.
+    """
     if not ids:
         return []
     where, params = ids_clause("id", ids)
-    return update_returning(
-        table=_TABLE,
-        set_sql="status = %s, claimed_at = %s, attempts = attempts + 1",
-        where_sql=f"{where} AND campaign_id = %s AND status = %s",
-        params=[S.SENDING, now, *params, campaign.pk, S.PENDING],
-        returning="id, contact_id",
+    set_sql = "status = %s, claimed_at = %s, attempts = attempts + 1"
+    where_sql = f"{where} AND campaign_id = %s AND status = %s"
+    params = [S.SENDING, now, *params, campaign.pk, S.PENDING]
+    if connection.vendor == "postgresql":
+        return _claim_returning_rows(set_sql, where_sql, params)
+    won = update_returning(
+        table=_TABLE, set_sql=set_sql, where_sql=where_sql, params=params, returning="id"
     )
+    recipients = Recipient.objects.filter(pk__in=[pk for (pk,) in won]).select_related("contact")
+    return list(recipients.order_by("pk"))
 
 
-def _claim_within_limit(campaign, owner, ids: Sequence[int], now) -> list[tuple[int, int]]:
+def _claim_returning_rows(set_sql: str, where_sql: str, params: list) -> list[Recipient]:
+    recipient_fields = Recipient._meta.concrete_fields
+    contact_fields = Contact._meta.concrete_fields
+    columns = [f"won.{f.column}" for f in recipient_fields]
+    columns += [f"c.{f.column}" for f in contact_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH won AS (UPDATE {_TABLE} SET {set_sql} WHERE {where_sql} RETURNING *) "  # noqa: S608
+            f"SELECT {', '.join(columns)} FROM won "
+            f"JOIN {Contact._meta.db_table} c ON c.id = won.contact_id ORDER BY won.id",
+            [adapt_value(value) for value in params],
+        )
+        rows = cursor.fetchall()
+    split = len(recipient_fields)
+    claimed = []
+    for row in rows:
+        recipient = _from_row(Recipient, recipient_fields, row[:split])
+        recipient.contact = _from_row(Contact, contact_fields, row[split:])
+        claimed.append(recipient)
+    return claimed
+
+
+def _from_row(model, fields, values):
+    """A model instance from raw column values, through each field's own conversion."""
+    converted = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _claim_within_limit(campaign, owner, ids: Sequence[int], now) -> list[Recipient]:
     """Claim those the window admits; defer the others, saying until when."""
     pending = Recipient.objects.filter(pk__in=ids, campaign=campaign, status=S.PENDING)
     candidates = dict(pending.order_by("pk").values_list("pk", "contact_id"))
@@ -105,6 +137,7 @@ def _claim_within_limit(campaign, owner, ids: Sequence[int], now) -> list[tuple[
         rows=deferred,
         set_sql="deferred_until = v.column2",
         where_sql=f"{_TABLE}.status = 'pending'",
+        types=("bigint", "timestamptz"),
     )
     return _claim(campaign, [pk for pk, contact in candidates.items() if contact in admitted], now)
 
@@ -157,11 +190,14 @@ def _record_sent(campaign: Campaign, sent: list[SentRecord]) -> list[SentRecord]
         "failure_code = '', failure_reason = ''",
         where_sql=f"{_TABLE}.status = 'sending' OR ({_TABLE}.status = 'failed' "
         f"AND {_TABLE}.failure_code = '{UNKNOWN_OUTCOME}')",
+        types=("bigint", "timestamptz", "text"),
     )
     moved = set(ids)
     won = [r for r in sent if r.recipient.pk in moved]
     send_effects_write(campaign=campaign, sends=won)
-    recipients_status_changed(campaign_id=campaign.pk, recipient_ids=ids, status=S.SENT)
+    recipients_status_changed(
+        campaign_id=campaign.pk, recipient_ids=ids, status=S.SENT, bot_id=campaign.bot_id
+    )
     return won
 
 
@@ -171,9 +207,12 @@ def _record_failed(campaign: Campaign, failed: list[Failure]) -> None:
         rows=[(f.recipient.pk, f.code, (f.reason or f.code)[:300]) for f in failed],
         set_sql="status = 'failed', failure_code = v.column2, failure_reason = v.column3",
         where_sql=f"{_TABLE}.status = 'sending'",
+        types=("bigint", "text", "text"),
     )
     moved = set(ids)
     for failure in failed:
         if failure.recipient.pk in moved:
             failure.recipient.status = S.FAILED
-    recipients_status_changed(campaign_id=campaign.pk, recipient_ids=ids, status=S.FAILED)
+    recipients_status_changed(
+        campaign_id=campaign.pk, recipient_ids=ids, status=S.FAILED, bot_id=campaign.bot_id
+    )
