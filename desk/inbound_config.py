@@ -5,6 +5,8 @@ every bot of a top-level bot's family, and its opt-out policy (R20). The cache k
 top-level bot's ``cache_version``, which the inbound facts query reads fresh with every message;
 saving or deleting a rule, a condition, a team or the opt-out settings raises it in the same
 transaction (the receivers below), so no process, whatever its cache, routes by a stale copy.
+A queryset ``update()`` or ``bulk_create()`` of those models sends no signal: whoever adds one
+calls ``config_changed`` in the same transaction.
 """
 
 from __future__ import annotations
