@@ -140,16 +140,20 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
     attended = Ticket.objects.filter(team__in=teams, status=TicketStatus.OPEN)
     for row in attended.values("team_id").annotate(n=Count("id")):
         queues[row["team_id"]].open = row["n"]
-    # The first waiting tickets of every team in one query, directed ones first, as they are
-    # for their attendant (R13).
-    first = waiting.select_related("contact", "requested_attendant", "bot").annotate(
+    # The first waiting tickets of every team, directed ones first, as they are for their
+    # attendant (R13): ranked on the waiting tickets alone, then the few that made it read by
+    # their keys with their contacts (joining the contacts before ranking walked all of them).
+    ranked = waiting.annotate(
         place=Window(
             RowNumber(),
             partition_by=F("team_id"),
             order_by=[F("requested_attendant").asc(nulls_last=True), "created_at", "id"],
         )
+    ).filter(place__lte=BOARD_TICKETS_PER_TEAM)
+    first = Ticket.objects.filter(pk__in=list(ranked.values_list("pk", flat=True))).select_related(
+        "contact", "requested_attendant", "bot"
     )
-    for ticket in first.filter(place__lte=BOARD_TICKETS_PER_TEAM).order_by("team_id", "place"):
+    for ticket in sorted(first, key=_board_order):
         queues[ticket.team_id].tickets.append(ticket)
     people = Attendant.objects.filter(bot_id__in=bot_ids)
     if team_id is not None:
@@ -172,6 +176,12 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
         "attendants": attendants,
         "waiting_total": sum(q.count for q in queues.values()),
     }
+
+
+def _board_order(ticket: Ticket) -> tuple:
+    """The board's order within a team: directed first (by attendant), then the oldest."""
+    directed = ticket.requested_attendant_id
+    return (directed is None, directed or 0, ticket.created_at, ticket.pk)
 
 
 def _count_of(tickets: QuerySet[Ticket]):

@@ -36,7 +36,7 @@ PINNED = {
     "wizard step 1": 8,
     "Desk home": 13,
     "ticket": 25,
-    "supervisor board": 14,
+    "supervisor board": 15,
 }
 
 
