@@ -184,6 +184,16 @@ def measure(args, parent, fake_url: str) -> tuple[int, int, float, float]:
         repeats = sum(1 for n in Counter(parent.recv()).values() if n > 1)
         sent = campaign.recipients.filter(status="sent").count()
         print(f"  campaign {campaign.status}: {sent:,} sent, {repeats} sent twice", flush=True)
+        from django.db.models import Count
+
+        unsent = (
+            campaign.recipients.exclude(status="sent")
+            .values_list("status", "failure_code", "failure_reason")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for status, code, reason, n in unsent:  # why a recipient was not sent, when one was not
+            print(f"  not sent: {n:,} {status} {code} {reason[:120]}", flush=True)
         parent.send("reset")
         parent.recv()
         print(f"baseline: plain loop of BlipClient on {args.workers} processes", flush=True)
