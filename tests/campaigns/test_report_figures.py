@@ -193,16 +193,7 @@ def test_replies_per_hour_from_the_send(story):
 
 
 def test_attendant_campaign_counts_the_reply_that_went_to_the_named_attendant():
-    bot = BotFactory()
-    team = TeamFactory(bot=bot, name="Vendas")
-    ana = AttendantFactory(bot=bot, teams=[team])
-    campaign = CampaignFactory(
-        bot=bot, routing=Campaign.Routing.ATTENDANT, attendant=ana, attendant_email=ana.email
-    )
-    recipient = RecipientFactory(campaign=campaign, replied=True)
-    directive = ReplyDirectiveFactory(
-        contact=recipient.contact, bot=bot, attendant=ana, source_id=campaign.pk
-    )
+    bot, team, ana, campaign, recipient, directive = _replied_to_ana()
     TicketFactory(
         bot=bot,
         contact=recipient.contact,
@@ -305,16 +296,7 @@ def test_outcome_figure_agrees_with_each_recipients_outcome(story, hours_later):
 
 
 def test_R22_a_reply_handed_over_to_the_team_counts_as_fallen_back():
-    bot = BotFactory()
-    team = TeamFactory(bot=bot, name="Vendas")
-    ana = AttendantFactory(bot=bot, teams=[team])
-    campaign = CampaignFactory(
-        bot=bot, routing=Campaign.Routing.ATTENDANT, attendant=ana, attendant_email=ana.email
-    )
-    recipient = RecipientFactory(campaign=campaign, replied=True)
-    directive = ReplyDirectiveFactory(
-        contact=recipient.contact, bot=bot, attendant=ana, source_id=campaign.pk
-    )
+    bot, team, ana, campaign, recipient, directive = _replied_to_ana()
     # What desk.timers.ticket_hand_over leaves: no longer directed, routed by the fallback.
     TicketFactory(
         bot=bot,
@@ -330,3 +312,18 @@ def test_R22_a_reply_handed_over_to_the_team_counts_as_fallen_back():
     assert (found[oc.FELL_BACK], found[oc.TO_ATTENDANT], found[oc.TO_TEAM]) == (1, 0, 0)
     each = oc.with_outcome(campaign.recipients.all(), campaign).values_list("outcome", flat=True)
     assert list(each) == [oc.FELL_BACK]
+
+
+def _replied_to_ana():
+    """A campaign to attendant Ana (team Vendas) whose one recipient replied under its directive."""
+    bot = BotFactory()
+    team = TeamFactory(bot=bot, name="Vendas")
+    ana = AttendantFactory(bot=bot, teams=[team])
+    campaign = CampaignFactory(
+        bot=bot, routing=Campaign.Routing.ATTENDANT, attendant=ana, attendant_email=ana.email
+    )
+    recipient = RecipientFactory(campaign=campaign, replied=True)
+    directive = ReplyDirectiveFactory(
+        contact=recipient.contact, bot=bot, attendant=ana, source_id=campaign.pk
+    )
+    return bot, team, ana, campaign, recipient, directive
