@@ -63,30 +63,27 @@ def open_tickets_of(*, attendant: Attendant) -> QuerySet[Ticket]:
     )
 
 
-def waiting_counts_for(*, attendant: Attendant) -> dict[str, int]:
-    """What Attend a new customer would find: tickets directed to the attendant, then teams'."""
-    waiting = Ticket.objects.filter(status=TicketStatus.WAITING)
-    return waiting.aggregate(
-        directed=Count("id", filter=Q(requested_attendant=attendant)),
-        teams=Count(
-            "id",
-            filter=Q(
-                requested_attendant__isnull=True,
-                team__in=Team.objects.filter(attendants=attendant),
-            ),
-        ),
-    )
+def visible_ticket(
+    *, user, bot: Bot, pk: int, attendants: list[Attendant] | None = None
+) -> Ticket | None:
+    """A ticket of the bot's Desks the user may open: supervisors all, attendants their own.
 
-
-def visible_ticket(*, user, bot: Bot, pk: int) -> Ticket | None:
-    """A ticket of the bot's Desks the user may open: supervisors all, attendants their own."""
+    ``attendants``: the user's attendant profiles when the caller has them already; the ticket is
+    then read alone and checked against them (fewer joins for PostgreSQL to plan).
+    """
     tickets = Ticket.objects.filter(pk=pk, bot_id__in=desk_bot_ids(bot)).select_related(
-        "contact", "team", "attendant", "requested_attendant", "meant_for", "bot", "transferred_to"
+        "contact", "team", "attendant", "requested_attendant", "meant_for", "bot"
     )
-    if not is_supervisor(user=user, bot=bot):
-        mine = attendants_of_user(user=user, bot=bot)
-        tickets = tickets.filter(Q(attendant__in=mine) | Q(requested_attendant__in=mine))
-    return tickets.first()
+    if is_supervisor(user=user, bot=bot):
+        return tickets.first()
+    if attendants is not None:
+        mine = {a.pk for a in attendants}
+        ticket = tickets.first() if mine else None
+        if ticket and (ticket.attendant_id in mine or ticket.requested_attendant_id in mine):
+            return ticket
+        return None
+    mine = attendants_of_user(user=user, bot=bot)
+    return tickets.filter(Q(attendant__in=mine) | Q(requested_attendant__in=mine)).first()
 
 
 def conversation(*, contact: Contact, limit: int = CONVERSATION_LIMIT) -> list[Message]:
@@ -238,9 +235,12 @@ def closing_tags_of(*, ticket: Ticket, ids) -> list:
     return list(ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True, pk__in=ids))
 
 
-def ticket_tools(*, ticket: Ticket, mine: bool, is_supervisor: bool) -> dict:
-    """What the ticket's tools show: tags to close with, notes, quick replies, hold."""
-    settings = desk_settings_for(bot_id=ticket.bot_id)
+def ticket_tools(*, ticket: Ticket, mine: bool, is_supervisor: bool, settings=None) -> dict:
+    """What the ticket's tools show: tags to close with, notes, quick replies, hold.
+
+    ``settings``: the Desk settings of the ticket's bot when the caller read them already.
+    """
+    settings = settings or desk_settings_for(bot_id=ticket.bot_id)
     return {
         "closing_tags": ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True),
         "closing_tag_required": settings.closing_tag_required,

@@ -113,9 +113,9 @@ class AttendNextView(DeskMixin, View):
 
 
 class TicketMixin(DeskMixin):
-    def get_ticket(self):
+    def get_ticket(self, attendants: list[Attendant] | None = None):
         ticket = selectors.visible_ticket(
-            user=self.request.user, bot=self.bot, pk=self.kwargs["pk"]
+            user=self.request.user, bot=self.bot, pk=self.kwargs["pk"], attendants=attendants
         )
         if ticket is None:
             raise Http404

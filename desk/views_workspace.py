@@ -20,9 +20,7 @@ def list_context(attendant: Attendant | None, active_ticket=None) -> dict:
     """The left pane: my open tickets, then the queue I may take, with its counts."""
     if attendant is None:
         return {"attendant": None}
-    tickets = workspace.my_tickets(attendant=attendant)
-    queue = workspace.queue_for(attendant=attendant)
-    counts = selectors.waiting_counts_for(attendant=attendant)
+    tickets, queue, counts = workspace.left_pane(attendant=attendant)
     return {
         "attendant": attendant,
         "tickets": tickets,
@@ -94,7 +92,7 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        ticket = self.get_ticket()
+        ticket = self.get_ticket(attendants=self.my_attendants())  # read once by the super()
         me = self.my_attendant_on(ticket)
         mine = self.is_mine(ticket)
         window_open = services.reply_window_open(contact=ticket.contact)
@@ -117,7 +115,16 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
             desk_socket=self.socket_for(me, supervisor=supervisor),
         )
         # Closing tags, notes, quick replies, on hold (R24, R25).
-        context.update(selectors.ticket_tools(ticket=ticket, mine=mine, is_supervisor=supervisor))
+        # The status picker read the Desk settings already when ``me`` is on the ticket's Desk.
+        settings = context.get("desk_settings")
+        context.update(
+            selectors.ticket_tools(
+                ticket=ticket,
+                mine=mine,
+                is_supervisor=supervisor,
+                settings=settings if settings and settings.bot_id == ticket.bot_id else None,
+            )
+        )
         return context
 
     def my_attendant_on(self, ticket) -> Attendant | None:

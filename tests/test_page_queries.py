@@ -35,7 +35,7 @@ PINNED = {
     "campaign report": 10,
     "wizard step 1": 8,
     "Desk home": 13,
-    "ticket": 25,
+    "ticket": 23,
     "supervisor board": 15,
 }
 

@@ -16,7 +16,11 @@ from desk.workspace import AttendantAction, register_action_provider
 
 
 def desk_send_actions(attendant: Attendant, contact: Contact | None) -> list[AttendantAction]:
-    if not is_allowed(attendant=attendant):
+    # The ticket page asks twice (the toolbar, the customer's card): one read per attendant object.
+    allowed = getattr(attendant, "_desk_send_allowed", None)
+    if allowed is None:
+        allowed = attendant._desk_send_allowed = is_allowed(attendant=attendant)
+    if not allowed:
         return []
     new = f"{reverse('desk_sends:new')}?attendant={attendant.pk}"
     if contact is not None:

@@ -11,6 +11,7 @@ from desk import workspace
 from tests.bots.factories import BotMembershipFactory, MessageFactory, UserFactory
 from tests.campaigns.factories import RecipientFactory
 from tests.desk.factories import AttendantFactory, TeamFactory, TicketFactory, TicketMessageFactory
+from tests.services import require_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,59 @@ def test_my_tickets_count_what_waits_for_my_answer_and_since_when(ana):
     assert timezone.now() - first.waiting_since > dt.timedelta(minutes=11)
     assert (second.pk, second.unanswered, second.waiting_since) == (answered.pk, 0, None)
     assert second.last_direction == "out"
+
+
+def _left_pane_world(ana):
+    """Two open tickets (one with customers' messages after the answer), a queue of three."""
+    team = ana.teams.get()
+    waiting = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    say(waiting, "Oi", minutes_ago=30)
+    say(waiting, "Resposta", out=True, minutes_ago=20)
+    say(waiting, "Quanto custa?", minutes_ago=12)
+    say(waiting, "Alô?", minutes_ago=2)
+    quiet = TicketFactory(bot=ana.bot, open=True, attendant=ana)  # no message yet
+    old = TicketFactory(bot=ana.bot, team=team)
+    say(old, "Bom dia", minutes_ago=5)
+    directed = TicketFactory(bot=ana.bot, team=TeamFactory(bot=ana.bot), requested_attendant=ana)
+    TicketFactory(bot=ana.bot, team=team)
+    TicketFactory(bot=ana.bot, team=TeamFactory(bot=ana.bot))  # not my team
+    return waiting, quiet, old, directed
+
+
+def _assert_left_pane(ana, world):
+    waiting, quiet, old, directed = world
+    mine, queue, counts = workspace.left_pane(attendant=ana)
+    assert [t.pk for t in mine] == [waiting.pk, quiet.pk]
+    assert (mine[0].unanswered, mine[0].last_text, mine[0].last_direction) == (2, "Alô?", "in")
+    waited = timezone.now() - mine[0].waiting_since
+    assert dt.timedelta(minutes=11) < waited < dt.timedelta(minutes=13)
+    assert mine[0].last_answer_at < mine[0].waiting_since < mine[0].last_at
+    assert (mine[1].unanswered, mine[1].last_text, mine[1].waiting_since) == (0, None, None)
+    assert [t.pk for t in queue][:2] == [directed.pk, old.pk]
+    first_of_team = queue[1]
+    assert (first_of_team.last_text, first_of_team.unanswered) == ("Bom dia", 1)
+    assert first_of_team.last_answer_at is None
+    assert counts == {"directed": 1, "teams": 2}
+    # The pane reads what the separate lists read.
+    assert [t.pk for t in workspace.my_tickets(attendant=ana)] == [t.pk for t in mine]
+    assert [t.pk for t in workspace.queue_for(attendant=ana)] == [t.pk for t in queue]
+
+
+def test_the_left_pane_reads_activity_and_counts_in_one_go(ana, django_assert_num_queries):
+    world = _left_pane_world(ana)
+    with django_assert_num_queries(3):  # my tickets, the queue with its counts, the activity
+        workspace.left_pane(attendant=ana)
+    _assert_left_pane(ana, world)
+
+
+@pytest.mark.postgres
+def test_the_left_pane_reads_the_same_on_postgresql(ana):
+    require_postgres()
+    _assert_left_pane(ana, _left_pane_world(ana))
+
+
+def test_an_attendant_with_nothing_waiting_counts_zero(ana):
+    assert workspace.left_pane(attendant=ana) == ([], [], {"directed": 0, "teams": 0})
 
 
 def test_the_queue_offers_directed_tickets_first_and_only_my_teams(ana):
