@@ -86,11 +86,17 @@ def visible_ticket(
     return tickets.filter(Q(attendant__in=mine) | Q(requested_attendant__in=mine)).first()
 
 
-def conversation(*, contact: Contact, limit: int = CONVERSATION_LIMIT) -> list[Message]:
-    """The contact's latest messages on the channel, oldest first, with who answered."""
+def conversation(
+    *, contact: Contact, limit: int = CONVERSATION_LIMIT, routing: bool = True
+) -> list[Message]:
+    """The contact's latest messages on the channel, oldest first, with who answered.
+
+    ``routing=False`` for pages that do not show where each message was routed (the ticket's).
+    """
+    related = ["ticket_link__attendant", "routing"] if routing else ["ticket_link__attendant"]
     latest = (
         Message.objects.filter(contact=contact)
-        .select_related("ticket_link__attendant", "routing")
+        .select_related(*related)
         .order_by("-created_at", "-id")[:limit]
     )
     return list(reversed(latest))
@@ -206,7 +212,10 @@ def active_ticket_of(*, contact: Contact) -> Ticket | None:
 
 def status_choices(*, attendant: Attendant) -> list[tuple[str, str]]:
     """What the status picker offers: a Pause per active reason of the bot (Blip's pauses)."""
-    reasons = PauseReason.objects.filter(bot_id=attendant.bot_id, is_active=True)
+    # One bot's reasons: ordered as the model orders them, without joining the bot for its slug.
+    reasons = PauseReason.objects.filter(bot_id=attendant.bot_id, is_active=True).order_by(
+        "position", "name"
+    )
     status = Attendant.Status
     pauses = [(f"pause:{r.pk}", f"{status.PAUSE.label} — {r.name}") for r in reasons]
     return [
@@ -242,7 +251,9 @@ def ticket_tools(*, ticket: Ticket, mine: bool, is_supervisor: bool, settings=No
     """
     settings = settings or desk_settings_for(bot_id=ticket.bot_id)
     return {
-        "closing_tags": ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True),
+        "closing_tags": ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True).order_by(
+            "name"
+        ),
         "closing_tag_required": settings.closing_tag_required,
         "ticket_tags": list(ticket.tags.all()) if not ticket.is_active else [],
         "notes": list(ticket.notes.select_related("author")),

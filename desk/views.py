@@ -150,7 +150,8 @@ class TicketMessagesView(TicketMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ticket = self.get_ticket()
-        return {"ticket": ticket, "history": selectors.conversation(contact=ticket.contact)}
+        history = selectors.conversation(contact=ticket.contact, routing=False)
+        return {"ticket": ticket, "history": history}
 
 
 class TicketReplyView(TicketMixin, View):

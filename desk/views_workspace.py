@@ -5,10 +5,16 @@ The left pane and the conversation are refresh regions (``desk/live.js``): fetch
 socket event concerns them, polled only while the socket is down.
 """
 
+import unicodedata
+
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from bots.phones import format_phone
+from bots.templatetags.portal_format import person, waited
 from desk import selectors, services, workspace
 from desk.assignment import desk_settings_for
 from desk.live.urls import attendant_socket_path, supervisor_socket_path
@@ -16,11 +22,37 @@ from desk.models import Attendant, TicketStatus
 from desk.views import DeskMixin, TicketMixin, reply_blocker
 
 
+def _preview(text: str | None, limit: int = 90) -> str:
+    """``text|default:""|truncatechars:90``, without the Truncator for the short ones."""
+    text = unicodedata.normalize("NFC", text or "")
+    return text if len(text) <= limit else Truncator(text).chars(limit)
+
+
+def _moment(value) -> tuple[str, str]:
+    """``value|date:'c'`` and ``value|waited``: the machine's and the reader's time."""
+    if value is None:
+        return "", ""
+    return timezone.localtime(value).isoformat(), waited(value)
+
+
+def _label_rows(tickets: list, queue: list) -> None:
+    """What each row of the left pane prints, computed once here: filters and lookups in a
+    template loop cost several times more than the same calls in Python."""
+    for t in tickets:
+        t.name, t.phone_label = person(t.contact), format_phone(t.contact.phone or "")
+        t.preview = _preview(t.last_text)
+        t.waiting_iso, t.waiting_label = _moment(t.waiting_since)
+    for t in queue:
+        t.name, t.preview = person(t.contact), _preview(t.last_text)
+        t.created_iso, t.created_label = _moment(t.created_at)
+
+
 def list_context(attendant: Attendant | None, active_ticket=None) -> dict:
     """The left pane: my open tickets, then the queue I may take, with its counts."""
     if attendant is None:
         return {"attendant": None}
     tickets, queue, counts = workspace.left_pane(attendant=attendant)
+    _label_rows(tickets, queue)
     return {
         "attendant": attendant,
         "tickets": tickets,
@@ -102,7 +134,7 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
         context.update(
             title=_("Ticket #%(number)s") % {"number": ticket.sequence},
             ticket=ticket,
-            history=selectors.conversation(contact=ticket.contact),
+            history=selectors.conversation(contact=ticket.contact, routing=False),
             can_reply=mine and ticket.status == TicketStatus.OPEN and window_open,
             reply_blocker=reply_blocker(ticket, mine=mine, window_open=window_open),
             can_act=ticket.is_active and (mine or supervisor),

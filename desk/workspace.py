@@ -153,7 +153,7 @@ def previous_tickets(*, ticket: Ticket) -> list[Ticket]:
     return list(
         Ticket.objects.filter(contact_id=ticket.contact_id)
         .exclude(pk=ticket.pk)
-        .select_related("attendant", "team", "bot")
+        .select_related("attendant")  # what the panel shows of them
         .order_by("-created_at", "-id")[:HISTORY_LIMIT]
     )
 
@@ -163,7 +163,11 @@ def transfer_choices(*, ticket: Ticket, me: Attendant | None) -> tuple[list[Team
     teams = list(Team.objects.filter(bot_id=ticket.bot_id).order_by("name"))
     people = Attendant.objects.filter(bot_id=ticket.bot_id).order_by("name", "email")
     exclude = {a.pk for a in (me, ticket.attendant) if a is not None}
-    return teams, list(people.exclude(pk__in=exclude))
+    people = list(people.exclude(pk__in=exclude))
+    labels = dict(Attendant.Status.choices)
+    for person in people:  # read by the template once per attendant: no get_status_display
+        person.status_label = labels.get(person.status, person.status)
+    return teams, people
 
 
 # --- what other apps know about a contact ----------------------------------------------------

@@ -3,11 +3,13 @@
 import datetime as dt
 
 import pytest
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils import timezone
 
 from bots.models import BotMembership
 from desk import workspace
+from desk.views_workspace import _preview
 from tests.bots.factories import BotMembershipFactory, MessageFactory, UserFactory
 from tests.campaigns.factories import RecipientFactory
 from tests.desk.factories import AttendantFactory, TeamFactory, TicketFactory, TicketMessageFactory
@@ -190,3 +192,10 @@ def test_every_reason_in_the_ticket_panel_starts_as_a_sentence(client, ana):
         reverse("desk:ticket", args=[ana.bot.slug, ticket.pk]), HTTP_ACCEPT_LANGUAGE="pt-br"
     ).content.decode()
     assert 'data-testid="routing-reason">Entra no ticket aberto #3<' in page
+
+
+@pytest.mark.parametrize(
+    "text", [None, "", "Oi", "é" * 90, "e\u0301" * 60, "Quanto custa o plano? " * 10, "x" * 91]
+)
+def test_the_left_pane_previews_a_message_as_truncatechars_did(text):
+    assert _preview(text) == truncatechars(text or "", 90)
