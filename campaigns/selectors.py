@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,15 @@ DELIVERED_OR_LATER = [RS.DELIVERED, RS.READ, RS.REPLIED]
 READ_OR_LATER = [RS.READ, RS.REPLIED]
 
 
+# The names a campaign's reply routing shows (Campaign.routing_summary), read with the campaign.
+ROUTING_NAMES = {
+    "flow_block_name": Subquery(
+        FlowBlock.objects.filter(pk=OuterRef("flow_block_id")).values("name")
+    ),
+    "team_name": Subquery(Team.objects.filter(pk=OuterRef("team_id")).values("name")),
+}
+
+
 def campaign_list(
     *,
     bot: Bot,
@@ -35,11 +44,17 @@ def campaign_list(
 
     The dates filter on the moment the list shows: sent, else scheduled, else created, taken
     as days in the operator's time zone.
+
+    Three joins, not six: PostgreSQL plans a join of seven tables in ~10 ms on the kept data
+    (each order tried with each of the campaign's foreign-key indexes), for 0.4 ms of work. The
+    flow block's and team's names come as two scalar subqueries (planned apart, a few rows
+    each) and the creator from the list's filter (``list_rows``).
     """
     qs = (
         Campaign.objects.filter(bot=bot)
-        .select_related("template", "routing_bot", "flow_block", "team", "results", "created_by")
-        .annotate(moment=Coalesce("dispatched_at", "scheduled_at", "created_at"))
+        .select_related("template", "routing_bot", "results")
+        .annotate(**ROUTING_NAMES)
+        .alias(moment=Coalesce("dispatched_at", "scheduled_at", "created_at"))
         .order_by("-created_at", "-id")
     )
     if status:
@@ -66,6 +81,21 @@ def campaign_creators(*, bot: Bot) -> QuerySet:
         .objects.filter(pk__in=Campaign.objects.filter(bot=bot).values("created_by_id"))
         .order_by("username")
     )
+
+
+def list_rows(campaigns, *, creators) -> list[Campaign]:
+    """A page of ``campaign_list`` ready to show: each campaign's creator taken from the
+    filter's list of them, read already (no join of the users; one who appeared since loads as
+    usual), and its reply routing in one line (``routing_text``) from the names read with it."""
+    by_pk = {user.pk: user for user in creators}
+    rows = list(campaigns)
+    for campaign in rows:
+        if campaign.created_by_id in by_pk:
+            campaign.created_by = by_pk[campaign.created_by_id]
+        campaign.routing_text = campaign.routing_summary(
+            block_name=campaign.flow_block_name, team_name=campaign.team_name
+        )
+    return rows
 
 
 @dataclass

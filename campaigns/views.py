@@ -30,11 +30,11 @@ class CampaignListView(PortalMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = CampaignListFilterForm(
-            self.request.GET or None, creators=selectors.campaign_creators(bot=self.bot)
-        )
+        creators = list(selectors.campaign_creators(bot=self.bot))
+        form = CampaignListFilterForm(self.request.GET or None, creators=creators)
         campaigns = selectors.campaign_list(bot=self.bot, **form.filters())
         page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page.object_list = selectors.list_rows(page.object_list, creators=creators)
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
@@ -59,16 +59,17 @@ class CampaignPageMixin(PortalMixin):
 
     roles = CAMPAIGN_ROLES
     portal_section = "campaigns"
+    # The rows joined to the campaign's: only what the page shows. PostgreSQL plans a join of
+    # eight tables in ~3 ms on the kept data, for a 0.2 ms read by primary key; anything else
+    # loads when asked for.
+    campaign_related: tuple[str, ...] = ("bot",)
+
+    def campaign_queryset(self):
+        return Campaign.objects.select_related(*self.campaign_related)
 
     @cached_property
     def campaign(self) -> Campaign:
-        qs = scope(
-            Campaign.objects.select_related(
-                "bot", "template", "routing_bot", "flow_block", "team", "attendant", "created_by"
-            ),
-            self.request.user,
-            roles=self.roles,
-        )
+        qs = scope(self.campaign_queryset(), self.request.user, roles=self.roles)
         campaign = qs.filter(pk=self.kwargs["pk"]).first()
         if campaign is None:
             raise Http404
@@ -82,6 +83,12 @@ class CampaignPageMixin(PortalMixin):
 
 class CampaignDetailView(CampaignPageMixin, TemplateView):
     template_name = "campaigns/detail.html"
+    campaign_related = ("bot", "template", "routing_bot", "created_by")
+
+    def campaign_queryset(self):
+        """The flow block's and team's names as two subqueries: joined, they would double the
+        planning of this one-row read (see ``campaign_related``)."""
+        return super().campaign_queryset().annotate(**selectors.ROUTING_NAMES)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -95,6 +102,9 @@ class CampaignDetailView(CampaignPageMixin, TemplateView):
                 "title": self.campaign.name,
                 "portal_section": self.portal_section,
                 "campaign": self.campaign,
+                "routing_text": self.campaign.routing_summary(
+                    block_name=self.campaign.flow_block_name, team_name=self.campaign.team_name
+                ),
                 "tally": tally,
                 "counts": tally.counts,
                 "page_obj": page,

@@ -248,6 +248,29 @@ class Campaign(models.Model):
     def is_final(self) -> bool:
         return not CAMPAIGN_TRANSITIONS.get(self.status)
 
+    def routing_summary(
+        self, *, block_name: str | None = None, team_name: str | None = None
+    ) -> str:
+        """Where a reply goes, in one line: the routing, the sub-bot, then the flow block, the
+        team or the attendant. The list passes the block's and team's names it read with its
+        query (selectors.campaign_list); a campaign's page reads them from its joined rows."""
+        if block_name is None and self.flow_block_id is not None:
+            block_name = self.flow_block.name
+        if team_name is None and self.team_id is not None:
+            team_name = self.team.name
+        parts = [str(self.get_routing_display())]
+        if self.routing_bot.is_sub_bot:
+            parts.append(self.routing_bot.name)
+        if self.routing == self.Routing.FLOW and self.flow_block_id is not None:
+            parts.append(block_name)
+        elif self.routing == self.Routing.TEAM and self.team_id is not None:
+            parts.append(team_name)
+        elif self.routing == self.Routing.ATTENDANT:
+            if self.flow_block_id is not None:
+                parts.append(block_name)
+            parts.append(str(self.attendant_email))
+        return " · ".join(parts)
+
     def clean(self) -> None:
         errors = {}
         if self.bot_id and self.bot.is_sub_bot:
