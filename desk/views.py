@@ -226,7 +226,6 @@ class SupervisorView(DeskMixin, TemplateView):
         context.update(
             title=_("Desk supervision"),
             desk_socket=supervisor_socket_path(bot_slug=self.bot.slug),
-            board_teams=selectors.board_teams(bot=self.bot),
             team_filter=team_id,
             **selectors.supervisor_overview(bot=self.bot, team_id=team_id),
         )

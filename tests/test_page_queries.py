@@ -36,7 +36,7 @@ PINNED = {
     "wizard step 1": 8,
     "Desk home": 13,
     "ticket": 23,
-    "supervisor board": 15,
+    "supervisor board": 14,
 }
 
 

@@ -2,9 +2,14 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext, override
 
 from bots.models import BotMembership
-from tests.bots.factories import BotMembershipFactory, UserFactory
+from bots.phones import format_phone
+from bots.templatetags.portal_format import waited
+from tests.bots.factories import BotMembershipFactory, ContactFactory, UserFactory
 from tests.desk.factories import AttendantFactory, TeamFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +49,43 @@ def test_another_bots_team_narrows_the_board_to_nothing(client):
     context = client.get(reverse("desk:supervisor"), {"team": theirs.pk}).context
     assert context["queues"] == [] and context["waiting_total"] == 0
     assert context["attendants"] == []
+
+
+def test_a_waiting_line_says_who_for_whom_and_since_when(client):
+    """The board's lines, worked out in the selector: the link, the contact's name with the
+    phone beside it (or the phone alone), the attendant asked for, escaped, and the wait."""
+    team = TeamFactory(name="Vendas")
+    bot = team.bot
+    ana = AttendantFactory(bot=bot, teams=[team], name="Ana & Bia", paused=True)
+    named = TicketFactory(
+        bot=bot, team=team, requested_attendant=ana, contact=ContactFactory(bot=bot, name="Caio")
+    )
+    nameless = TicketFactory(bot=bot, team=team, contact=ContactFactory(bot=bot, name=""))
+    flagged = TicketFactory(bot=bot, team=team, open=True, attendant=ana)
+    flagged.unanswered_flagged_at = timezone.now()
+    flagged.save()
+    TicketFactory(bot=bot, team=team, open=True, attendant=ana)
+    boss = UserFactory()
+    BotMembershipFactory(user=boss, bot=bot, role=BotMembership.Role.ADMIN)
+    client.force_login(boss)
+
+    response = client.get(reverse("desk:supervisor"))
+    page = response.content.decode()
+    with override("pt-br"):
+        for_ana = gettext("for %(who)s") % {"who": "Ana & Bia"}
+        since = gettext("waiting for %(since)s") % {"since": waited(named.created_at)}
+        paused = str(ana.get_status_display())
+    link = reverse("desk:ticket", args=[bot.slug, named.pk])
+    assert f'<a href="{link}"><strong>#{named.sequence}</strong> Caio</a>' in page
+    assert f'<span class="muted nowrap">{format_phone(named.contact.phone)}</span>' in page
+    assert f'<span class="status-badge warn">{escape(for_ana)} · {paused}</span>' in page
+    assert escape(since) in page
+    phone = format_phone(nameless.contact.phone)
+    assert f"<strong>#{nameless.sequence}</strong> {phone}</a>\n" in page
+    (row,) = response.context["attendants"]
+    assert (row.open_count, row.unanswered) == (2, 1)
+    # Narrowed to a team, the filter still offers every team of the bot.
+    other = TeamFactory(bot=bot, name="Suporte")
+    narrowed = client.get(reverse("desk:supervisor"), {"team": other.pk}).context
+    assert [q.team for q in narrowed["queues"]] == [other]
+    assert {t.name for t in narrowed["board_teams"]} >= {"Suporte", "Vendas"}
