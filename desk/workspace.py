@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q, Window
 from django.utils.dateparse import parse_datetime
 
 from bots.models import Contact, Message
@@ -20,31 +19,57 @@ QUEUE_LIMIT = 30
 HISTORY_LIMIT = 10
 
 
-# One statement for the activity of every listed ticket (the left pane shows up to
-# QUEUE_LIMIT + an attendant's slots): per ticket its last message, the last answer, and the
-# customer's messages since then. Window functions run alike on PostgreSQL and SQLite; six
-# correlated subqueries per ticket cost more to compile in the ORM than to run.
-_ACTIVITY_SQL = """
-WITH m AS (
+# The whole left pane in one statement: my open tickets, the first QUEUE_LIMIT tickets of the
+# queue I may take (directed to me, or undirected in my teams) with how many the whole queue
+# holds, and per ticket its last message, the last answer and the customer's messages since
+# then. Window functions run alike on PostgreSQL and SQLite; the same reads through the ORM
+# (six correlated subqueries per ticket, then window counts) cost more to compile than to run.
+_LEFT_PANE_SQL = """
+WITH queue AS (
+    SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS place,
+           SUM(CASE WHEN requested_attendant_id = %(me)s THEN 1 ELSE 0 END) OVER () AS directed,
+           COUNT(*) OVER () AS total
+    FROM desk_ticket
+    WHERE status = %(waiting)s AND (
+        requested_attendant_id = %(me)s
+        OR (requested_attendant_id IS NULL
+            AND team_id IN (SELECT team_id FROM desk_teammembership WHERE attendant_id = %(me)s))
+    )
+    ORDER BY created_at, id
+    LIMIT %(limit)s
+),
+listed AS (
+    SELECT id, 0 AS place, 0 AS directed, 0 AS total
+    FROM desk_ticket WHERE attendant_id = %(me)s AND status = %(open)s
+    UNION ALL
+    SELECT id, place, directed, total FROM queue
+),
+m AS (
     SELECT tm.ticket_id, msg.text, msg.direction, msg.created_at,
            ROW_NUMBER() OVER (
                PARTITION BY tm.ticket_id ORDER BY msg.created_at DESC, msg.id DESC
-           ) AS place,
-           MAX(CASE WHEN msg.direction = %s THEN msg.created_at END)
+           ) AS latest,
+           MAX(CASE WHEN msg.direction = %(out)s THEN msg.created_at END)
                OVER (PARTITION BY tm.ticket_id) AS answered_at
-    FROM desk_ticketmessage tm {join}
-    WHERE tm.ticket_id {ids}
+    FROM listed JOIN desk_ticketmessage tm ON tm.ticket_id = listed.id {messages}
+),
+activity AS (
+    SELECT ticket_id,
+           MAX(CASE WHEN latest = 1 THEN text END) AS last_text,
+           MAX(CASE WHEN latest = 1 THEN direction END) AS last_direction,
+           MAX(created_at) AS last_at,
+           MAX(answered_at) AS answered_at,
+           SUM(CASE WHEN direction = %(in)s
+                     AND (answered_at IS NULL OR created_at > answered_at)
+               THEN 1 ELSE 0 END) AS unanswered,
+           MIN(CASE WHEN direction = %(in)s
+                     AND (answered_at IS NULL OR created_at > answered_at)
+               THEN created_at END) AS waiting_since
+    FROM m GROUP BY ticket_id
 )
-SELECT ticket_id,
-       MAX(CASE WHEN place = 1 THEN text END),
-       MAX(CASE WHEN place = 1 THEN direction END),
-       MAX(created_at),
-       MAX(answered_at),
-       SUM(CASE WHEN direction = %s AND (answered_at IS NULL OR created_at > answered_at)
-           THEN 1 ELSE 0 END),
-       MIN(CASE WHEN direction = %s AND (answered_at IS NULL OR created_at > answered_at)
-           THEN created_at END)
-FROM m GROUP BY ticket_id
+SELECT listed.id, listed.place, listed.directed, listed.total,
+       a.last_text, a.last_direction, a.last_at, a.answered_at, a.unanswered, a.waiting_since
+FROM listed LEFT JOIN activity a ON a.ticket_id = listed.id
 """
 # PostgreSQL reads each linked message by its key (OFFSET 0 keeps the lateral subquery from
 # being flattened): joined plainly, a few hundred links looked cheaper as a scan of every message.
@@ -64,43 +89,6 @@ def _aware(value) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-def attach_activity(tickets: list[Ticket]) -> list[Ticket]:
-    """Set ``last_text``, ``last_direction``, ``last_at``, ``last_answer_at``, ``unanswered``
-    (the customer's messages since the last answer) and ``waiting_since`` on each ticket."""
-    by_id = {t.pk: t for t in tickets}
-    for ticket in tickets:
-        ticket.last_text = ticket.last_direction = ticket.last_at = None
-        ticket.last_answer_at = ticket.waiting_since = None
-        ticket.unanswered = 0
-    if not by_id:
-        return tickets
-    out, inbound = Message.Direction.OUTBOUND.value, Message.Direction.INBOUND.value
-    if connection.vendor == "postgresql":
-        sql = _ACTIVITY_SQL.format(join=_PG_MESSAGES, ids="= ANY(%s::bigint[])")
-        params = [out, list(by_id), inbound, inbound]
-    else:
-        marks = ", ".join(["%s"] * len(by_id))
-        sql = _ACTIVITY_SQL.format(join=_PLAIN_MESSAGES, ids=f"IN ({marks})")
-        params = [out, *by_id, inbound, inbound]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for pk, text, direction, last_at, answered_at, unanswered, waiting_since in rows:
-        ticket = by_id[pk]
-        ticket.last_text, ticket.last_direction = text, direction
-        ticket.last_at, ticket.last_answer_at = _aware(last_at), _aware(answered_at)
-        ticket.unanswered, ticket.waiting_since = int(unanswered or 0), _aware(waiting_since)
-    return tickets
-
-
-def _open_of(attendant: Attendant) -> list[Ticket]:
-    return list(
-        Ticket.objects.filter(attendant=attendant, status=TicketStatus.OPEN).select_related(
-            "contact", "team"
-        )
-    )
-
-
 def _answer_order(tickets: list[Ticket]) -> list[Ticket]:
     return sorted(
         tickets,
@@ -108,45 +96,56 @@ def _answer_order(tickets: list[Ticket]) -> list[Ticket]:
     )
 
 
-def _waiting_for(attendant: Attendant) -> list[Ticket]:
-    """The queue, each row with ``directed_total`` and ``teams_total``: how many of the whole
-    queue (not only the rows read) wait for the attendant by name and for their teams."""
-    teams = Team.objects.filter(attendants=attendant)
-    waiting = Ticket.objects.filter(status=TicketStatus.WAITING).filter(
-        Q(requested_attendant=attendant) | Q(requested_attendant__isnull=True, team__in=teams)
-    )
-    tickets = (
-        waiting.select_related("contact", "team")
-        .annotate(
-            directed_total=Window(Count("id", filter=Q(requested_attendant=attendant))),
-            teams_total=Window(Count("id", filter=Q(requested_attendant__isnull=True))),
-        )
-        .order_by("created_at", "id")
-    )
-    return sorted(tickets[:QUEUE_LIMIT], key=lambda t: t.requested_attendant_id is None)
+def left_pane(*, attendant: Attendant) -> tuple[list[Ticket], list[Ticket], dict[str, int]]:
+    """My open tickets (whoever waits longest for an answer first), the queue I may take
+    (directed to me first, then my teams', oldest first) and what Attend a new customer would
+    find there: how many wait for me by name, how many for my teams.
+
+    Each ticket carries ``last_text``, ``last_direction``, ``last_at``, ``last_answer_at``,
+    ``unanswered`` (the customer's messages since the last answer) and ``waiting_since``.
+    Two statements: the one above, then the listed tickets with their contacts and teams.
+    """
+    messages = _PG_MESSAGES if connection.vendor == "postgresql" else _PLAIN_MESSAGES
+    params = {
+        "me": attendant.pk,
+        "waiting": TicketStatus.WAITING.value,
+        "open": TicketStatus.OPEN.value,
+        "limit": QUEUE_LIMIT,
+        "out": Message.Direction.OUTBOUND.value,
+        "in": Message.Direction.INBOUND.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_LEFT_PANE_SQL.format(messages=messages), params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [], [], {"directed": 0, "teams": 0}
+    found = Ticket.objects.select_related("contact", "team").in_bulk([row[0] for row in rows])
+    mine, queue, counts = [], [], {"directed": 0, "teams": 0}
+    for pk, place, directed, total, text, direction, last_at, answered, unanswered, since in rows:
+        ticket = found.get(pk)
+        if ticket is None:  # closed or taken between the two statements
+            continue
+        ticket.last_text, ticket.last_direction = text, direction
+        ticket.last_at, ticket.last_answer_at = _aware(last_at), _aware(answered)
+        ticket.unanswered, ticket.waiting_since = int(unanswered or 0), _aware(since)
+        if place:
+            ticket.place = place
+            queue.append(ticket)
+            counts = {"directed": int(directed), "teams": int(total) - int(directed)}
+        else:
+            mine.append(ticket)
+    queue.sort(key=lambda t: (t.requested_attendant_id is None, t.place))
+    return _answer_order(mine), queue, counts
 
 
 def my_tickets(*, attendant: Attendant) -> list[Ticket]:
     """The attendant's open tickets, whoever waits longest for an answer first."""
-    return _answer_order(attach_activity(_open_of(attendant)))
+    return left_pane(attendant=attendant)[0]
 
 
 def queue_for(*, attendant: Attendant) -> list[Ticket]:
     """Waiting tickets the attendant may take: directed to them first, then their teams'."""
-    return attach_activity(_waiting_for(attendant))
-
-
-def left_pane(*, attendant: Attendant) -> tuple[list[Ticket], list[Ticket], dict[str, int]]:
-    """``my_tickets`` and ``queue_for`` with their activity read in one statement, and what
-    Attend a new customer would find: tickets directed to the attendant, then their teams'."""
-    mine, queue = _open_of(attendant), _waiting_for(attendant)
-    attach_activity(mine + queue)
-    first = queue[0] if queue else None
-    counts = {
-        "directed": first.directed_total if first else 0,
-        "teams": first.teams_total if first else 0,
-    }
-    return _answer_order(mine), queue, counts
+    return left_pane(attendant=attendant)[1]
 
 
 def previous_tickets(*, ticket: Ticket) -> list[Ticket]:

@@ -34,8 +34,8 @@ PINNED = {
     "campaign detail": 9,
     "campaign report": 10,
     "wizard step 1": 8,
-    "Desk home": 13,
-    "ticket": 23,
+    "Desk home": 12,
+    "ticket": 22,
     "supervisor board": 14,
 }
 

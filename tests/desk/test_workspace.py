@@ -90,7 +90,7 @@ def _assert_left_pane(ana, world):
 
 def test_the_left_pane_reads_activity_and_counts_in_one_go(ana, django_assert_num_queries):
     world = _left_pane_world(ana)
-    with django_assert_num_queries(3):  # my tickets, the queue with its counts, the activity
+    with django_assert_num_queries(2):  # the pane's statement, then the tickets with contacts
         workspace.left_pane(attendant=ana)
     _assert_left_pane(ana, world)
 
