@@ -67,17 +67,24 @@ def open_tickets_of(*, attendant: Attendant) -> QuerySet[Ticket]:
     )
 
 
+TICKET_RELATED = ("contact", "team", "attendant", "requested_attendant", "meant_for", "bot")
+
+
 def visible_ticket(
-    *, user, bot: Bot, pk: int, attendants: list[Attendant] | None = None
+    *,
+    user,
+    bot: Bot,
+    pk: int,
+    attendants: list[Attendant] | None = None,
+    related: tuple[str, ...] = TICKET_RELATED,
 ) -> Ticket | None:
     """A ticket of the bot's Desks the user may open: supervisors all, attendants their own.
 
     ``attendants``: the user's attendant profiles when the caller has them already; the ticket is
-    then read alone and checked against them (fewer joins for PostgreSQL to plan).
+    then read alone and checked against them (fewer joins for PostgreSQL to plan). ``related``:
+    what to read with it, when the caller finds some of it elsewhere.
     """
-    tickets = Ticket.objects.filter(pk=pk, bot_id__in=desk_bot_ids(bot)).select_related(
-        "contact", "team", "attendant", "requested_attendant", "meant_for", "bot"
-    )
+    tickets = Ticket.objects.filter(pk=pk, bot_id__in=desk_bot_ids(bot)).select_related(*related)
     if is_supervisor(user=user, bot=bot):
         return tickets.first()
     if attendants is not None:

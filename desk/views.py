@@ -113,9 +113,13 @@ class AttendNextView(DeskMixin, View):
 
 
 class TicketMixin(DeskMixin):
-    def get_ticket(self, attendants: list[Attendant] | None = None):
+    def get_ticket(self, attendants: list[Attendant] | None = None, **read):
         ticket = selectors.visible_ticket(
-            user=self.request.user, bot=self.bot, pk=self.kwargs["pk"], attendants=attendants
+            user=self.request.user,
+            bot=self.bot,
+            pk=self.kwargs["pk"],
+            attendants=attendants,
+            **read,
         )
         if ticket is None:
             raise Http404

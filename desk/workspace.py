@@ -157,12 +157,32 @@ def previous_tickets(*, ticket: Ticket) -> list[Ticket]:
     )
 
 
-def transfer_choices(*, ticket: Ticket, me: Attendant | None) -> tuple[list[Team], list[Attendant]]:
-    """Teams and attendants of the ticket's Desk to hand it to; never the one handing it over."""
+def desk_people(*, bot_id: int) -> list[Attendant]:
+    """Every attendant of a Desk, by name: the transfer list, and the people of its tickets."""
+    return list(Attendant.objects.filter(bot_id=bot_id).order_by("name", "email"))
+
+
+def attach_people(ticket: Ticket, people: list[Attendant]) -> None:
+    """Give the ticket its attendant, the one it is directed to and the one it was meant for
+    from ``people`` (its Desk's) instead of three joins; one from elsewhere is read as usual."""
+    by_id = {person.pk: person for person in people}
+    for name in ("attendant", "requested_attendant", "meant_for"):
+        person = by_id.get(getattr(ticket, f"{name}_id"))
+        if person is not None:
+            setattr(ticket, name, person)
+
+
+def transfer_choices(
+    *, ticket: Ticket, me: Attendant | None, people: list[Attendant] | None = None
+) -> tuple[list[Team], list[Attendant]]:
+    """Teams and attendants of the ticket's Desk to hand it to; never the one handing it over.
+
+    ``people``: the Desk's attendants (``desk_people``) when the caller read them already."""
     teams = list(Team.objects.filter(bot_id=ticket.bot_id).order_by("name"))
-    people = Attendant.objects.filter(bot_id=ticket.bot_id).order_by("name", "email")
+    if people is None:
+        people = desk_people(bot_id=ticket.bot_id)
     exclude = {a.pk for a in (me, ticket.attendant) if a is not None}
-    people = list(people.exclude(pk__in=exclude))
+    people = [person for person in people if person.pk not in exclude]
     labels = dict(Attendant.Status.choices)
     for person in people:  # read by the template once per attendant: no get_status_display
         person.status_label = labels.get(person.status, person.status)

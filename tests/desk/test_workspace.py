@@ -199,3 +199,18 @@ def test_every_reason_in_the_ticket_panel_starts_as_a_sentence(client, ana):
 )
 def test_the_left_pane_previews_a_message_as_truncatechars_did(text):
     assert _preview(text) == truncatechars(text or "", 90)
+
+
+def test_a_ticket_gets_its_people_from_its_desks_list(ana, django_assert_num_queries):
+    bruno = AttendantFactory(bot=ana.bot, name="Bruno")
+    elsewhere = AttendantFactory(name="Carla")  # another Desk's: not in the list
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana, requested_attendant=bruno)
+    ticket = type(ticket).objects.get(pk=ticket.pk)
+    ticket.meant_for_id = elsewhere.pk
+    people = workspace.desk_people(bot_id=ana.bot_id)
+    workspace.attach_people(ticket, people)
+    with django_assert_num_queries(1):  # only the one from elsewhere
+        assert (ticket.attendant, ticket.requested_attendant) == (ana, bruno)
+        assert ticket.meant_for == elsewhere
+    _teams, others = workspace.transfer_choices(ticket=ticket, me=ana, people=people)
+    assert others == [bruno]
