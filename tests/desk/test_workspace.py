@@ -3,12 +3,13 @@
 import datetime as dt
 
 import pytest
+from django.template import Context, Template
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils import timezone
 
 from bots.models import BotMembership
-from desk import workspace
+from desk import selectors, workspace
 from desk.views_workspace import _preview
 from tests.bots.factories import BotMembershipFactory, MessageFactory, UserFactory
 from tests.campaigns.factories import RecipientFactory
@@ -214,3 +215,13 @@ def test_a_ticket_gets_its_people_from_its_desks_list(ana, django_assert_num_que
         assert ticket.meant_for == elsewhere
     _teams, others = workspace.transfer_choices(ticket=ticket, me=ana, people=people)
     assert others == [bruno]
+
+
+def test_the_conversation_labels_each_bubble_as_the_template_filters_did(ana):
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    say(ticket, "Oi", minutes_ago=3)
+    say(ticket, "Olá!", out=True, minutes_ago=1)
+    as_template = Template('{{ m.created_at|date:"d/m H:i" }}|{{ m.get_status_display }}')
+    for message in selectors.conversation(contact=ticket.contact, routing=False):
+        shown = as_template.render(Context({"m": message}))
+        assert shown == f"{message.at_label}|{message.status_label}"
