@@ -5,9 +5,10 @@ bot's rate limit would make a chunk last more than ``CHUNK_SECONDS``): one state
 claims the chunk (``claims.recipients_claim``: Pending → Sending, compare-and-set, so R17 holds
 whatever retries, crashes or concurrent workers), its sends go out ``SENDING_CONCURRENCY`` at a
 time over kept-alive connections (``transmit``), then one transaction records the whole chunk
-(``claims.recipients_record``). A send whose answer was lost is never retried: the recipient
-ends Failed "unknown outcome" unless a delivery event later proves it arrived. A worker dying
-mid-chunk leaves at most that chunk Sending, which recovery settles the same way.
+(``claims.recipients_record``) — while the next chunk's sends are already going out. A send
+whose answer was lost is never retried: the recipient ends Failed "unknown outcome" unless a
+delivery event later proves it arrived. A worker dying mid-batch leaves at most its two chunks
+in flight Sending, which recovery settles the same way.
 """
 
 from __future__ import annotations
@@ -33,15 +34,21 @@ from campaigns.sending.codes import (  # noqa: F401 (the engine's codes, importe
     UNKNOWN_OUTCOME,
 )
 from campaigns.sending.effects import SentRecord
-from campaigns.sending.transmit import SEND_ATTEMPTS, ChunkError, message_id_for, transmit
+from campaigns.sending.transmit import (
+    SEND_ATTEMPTS,
+    ChunkError,
+    message_id_for,
+    sends_outcomes,
+    sends_start,
+)
 from campaigns.services import campaign_move
 
 __all__ = ["SEND_ATTEMPTS", "message_id_for", "send_recipients"]
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 200  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE)
-CHUNK_SECONDS = 2  # ... but never more than this many seconds of the bot's rate limit
+CHUNK_SIZE = 100  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE)
+CHUNK_SECONDS = 1  # ... but never more than this many seconds of the bot's rate limit
 CONCURRENCY = 8  # sends in flight per worker process (setting SENDING_CONCURRENCY)
 
 S = Recipient.Status
@@ -65,9 +72,9 @@ def send_recipients(*, campaign_id: int, recipient_ids: list[int]) -> int:
 def chunk_size(*, rate_per_second: int) -> int:
     """Recipients per chunk: ``SENDING_CHUNK_SIZE``, or fewer when the bot's rate is low.
 
-    Every claim and record costs a fixed round of statements, so big chunks are cheap; but a
-    chunk is what a dying worker leaves in "unknown outcome", so it is also kept to about
-    ``CHUNK_SECONDS`` of sending at the bot's rate (0: no limit).
+    Every claim and record costs a fixed round of statements, so big chunks are cheap; but the
+    two chunks a worker has in flight are what it leaves in "unknown outcome" if it dies, so a
+    chunk is also kept to about ``CHUNK_SECONDS`` of sending at the bot's rate (0: no limit).
     """
     size = max(1, getattr(settings, "SENDING_CHUNK_SIZE", CHUNK_SIZE))
     if rate_per_second > 0:
@@ -76,21 +83,44 @@ def chunk_size(*, rate_per_second: int) -> int:
 
 
 def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
+    """Claim, send and record chunk after chunk, two at a time: the next chunk's sends go out
+    while the one before is recorded, so the senders never wait for the database.
+
+    A worker dying here leaves at most those two chunks Sending. When recording raises, the
+    chunk already on the wire is still waited for and recorded (its messages left) before the
+    error stops the batch.
+    """
     size = chunk_size(rate_per_second=campaign.bot.rate_limit_per_second)
     workers = max(1, getattr(settings, "SENDING_CONCURRENCY", CONCURRENCY))
     gateway = get_gateway(defer_identities=True)
     sent = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
-        for start in range(0, len(ids), size):
-            claimed = recipients_claim(campaign=campaign, ids=ids[start : start + size])
-            if claimed:
-                sent += _send_chunk(campaign, claimed, pool, gateway)
+        on_the_wire = None  # (recipients, their send futures) of the chunk going out
+        try:
+            for start in range(0, len(ids), size):
+                claimed = recipients_claim(campaign=campaign, ids=ids[start : start + size])
+                previous, on_the_wire = on_the_wire, None
+                if claimed:
+                    on_the_wire = (
+                        claimed,
+                        sends_start(pool=pool, recipients=claimed, gateway=gateway),
+                    )
+                if previous is not None:
+                    sent += _chunk_finish(campaign, previous[1], gateway)
+            if on_the_wire is not None:
+                chunk, on_the_wire = on_the_wire, None
+                sent += _chunk_finish(campaign, chunk[1], gateway)
+        except BaseException:
+            if on_the_wire is not None:
+                _chunk_finish_quietly(campaign, on_the_wire[1], gateway)
+            raise
     return sent
 
 
-def _send_chunk(campaign: Campaign, claimed: list[Recipient], pool, gateway) -> int:
+def _chunk_finish(campaign: Campaign, futures: list, gateway) -> int:
+    """Wait for a chunk's sends and record them in one transaction; how many moved to Sent."""
     try:
-        outcomes = transmit(pool=pool, recipients=claimed, gateway=gateway)
+        outcomes = sends_outcomes(futures)
     except ChunkError as error:
         # What the gateway accepted is recorded before the error stops the batch.
         identities = gateway.take_resolved_identities()
@@ -99,6 +129,15 @@ def _send_chunk(campaign: Campaign, claimed: list[Recipient], pool, gateway) -> 
     # The WhatsApp identities the sends looked up are kept on their contacts (R18).
     identities = gateway.take_resolved_identities()
     return recipients_record(campaign=campaign, outcomes=outcomes, identities=identities)
+
+
+def _chunk_finish_quietly(campaign: Campaign, futures: list, gateway) -> None:
+    """Record the chunk on the wire when the batch is stopping for another error; if that fails
+    too, its recipients stay Sending and recovery settles them."""
+    try:
+        _chunk_finish(campaign, futures, gateway)
+    except Exception:
+        logger.exception("campaign %s: the chunk in flight could not be recorded", campaign.pk)
 
 
 def recipient_claim(*, recipient: Recipient) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.utils import timezone
@@ -56,12 +56,23 @@ def message_id_for(recipient: Recipient) -> str:
 def transmit(
     *, pool: ThreadPoolExecutor, recipients: Sequence[Recipient], gateway
 ) -> list[SentRecord | Failure]:
-    """Send every claimed recipient on the pool; their outcomes, in order.
+    """Send every claimed recipient on the pool; their outcomes, in order (``sends_start`` then
+    ``sends_outcomes``)."""
+    return sends_outcomes(sends_start(pool=pool, recipients=recipients, gateway=gateway))
+
+
+def sends_start(*, pool: ThreadPoolExecutor, recipients: Sequence[Recipient], gateway) -> list:
+    """Put every claimed recipient's send on the pool; the futures, in order. Returns at once,
+    so the caller can record the previous chunk while these go out."""
+    return [pool.submit(send_one, recipient=r, gateway=gateway) for r in recipients]
+
+
+def sends_outcomes(futures: Sequence[Future]) -> list[SentRecord | Failure]:
+    """Wait for the sends ``sends_start`` began; their outcomes, in order.
 
     A send that raises something unexpected (a bug) has no outcome: ``ChunkError`` carries
     the others', so the caller records them before giving up; that recipient stays Sending.
     """
-    futures = [pool.submit(send_one, recipient=r, gateway=gateway) for r in recipients]
     outcomes, error = [], None
     for future in futures:
         try:
