@@ -7,8 +7,8 @@ yet stay Pending with the time their slot should free (``deferred_until``), and 
 does, never failed. The record
 is one transaction: one UPDATE moves the accepted sends to Sent, one moves the failures to
 Failed, then the channel log and the reply routing are written in bulk (``send_effects_write``).
-A worker dying between the two leaves at most its one chunk Sending, which recovery settles as
-"unknown outcome" (a delivery event later corrects it).
+A worker dying between the two leaves its chunks in flight (two at most) Sending, which
+recovery settles as "unknown outcome" (a delivery event later corrects it).
 """
 
 from __future__ import annotations
