@@ -64,7 +64,10 @@ class PortalMixin(LoginRequiredMixin):
     def bot(self) -> Bot:
         slug = self.kwargs.get("bot_slug")
         if slug:
-            bot = Bot.objects.filter(slug=slug, router__isnull=True).first()
+            # Among the switcher's bots (read with the memberships, in the same query): a bot
+            # outside them is one the user holds no role on, and the object found there
+            # already knows its sub-bots (family_ids), which the Desk's pages ask for.
+            bot = next((b for b in top_level_bot_list(self.request.user) if b.slug == slug), None)
             if bot is None or not has_role(self.request.user, bot, self.roles):
                 raise Http404
             set_current_bot(self.request, bot)

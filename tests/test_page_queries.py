@@ -3,7 +3,7 @@
 Each page is opened on a small world, then on the same world with many more rows of what it
 shows (campaigns, recipients, tickets, messages, teams, attendants): the count must not move,
 and it is pinned, so a query added to a page shows up here first. The layout's share (session,
-user, memberships, the bot switcher) is read once per request (bots/access.py).
+user, the user's bots and roles) is read once per request, in three queries (bots/access.py).
 """
 
 import pytest
@@ -27,16 +27,16 @@ from tests.desk.factories import (
 pytestmark = pytest.mark.django_db
 Role = BotMembership.Role
 
-# The queries of each page, pinned (session + user + memberships + sub-bots + the switcher's
-# bots are the first five of every one of them).
+# The queries of each page, pinned (session + user + the user's bots with their roles and
+# sub-bots are the first three of every one of them).
 PINNED = {
-    "campaign list": 10,
-    "campaign detail": 9,
-    "campaign report": 10,
-    "wizard step 1": 8,
-    "Desk home": 12,
-    "ticket": 22,
-    "supervisor board": 14,
+    "campaign list": 8,
+    "campaign detail": 7,
+    "campaign report": 8,
+    "wizard step 1": 6,
+    "Desk home": 9,
+    "ticket": 18,
+    "supervisor board": 11,
 }
 
 
