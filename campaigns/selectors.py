@@ -10,9 +10,12 @@ from django.utils import timezone
 
 from bots.models import Bot, Contact, FlowBlock
 from bots.phones import phone_forms
+from bots.url_keys import url_for_key
 from campaigns.models import Campaign, CampaignResults, MessageTemplate, Recipient
 from campaigns.reporting import rollup
 from campaigns.sending.progress import status_counts
+from campaigns.templatetags.report_tags import percent
+from campaigns.templatetags.status_tags import short_datetime
 from desk.absence import absences_on
 from desk.models import Attendant, Team
 
@@ -83,18 +86,40 @@ def campaign_creators(*, bot: Bot) -> QuerySet:
     )
 
 
-def list_rows(campaigns, *, creators) -> list[Campaign]:
-    """A page of ``campaign_list`` ready to show: each campaign's creator taken from the
-    filter's list of them, read already (no join of the users; one who appeared since loads as
-    usual), and its reply routing in one line (``routing_text``) from the names read with it."""
+def list_rows(campaigns, *, creators, overdue_before: dt.datetime) -> list[Campaign]:
+    """A page of ``campaign_list`` ready to show, each row's words worked out here rather than
+    by some forty template lookups, two ``{% url %}`` and a date filter per row (~0.3 ms a row):
+    its links, its creator (from the filter's list of them, read already: no join of the users;
+    one who appeared since loads as usual), its reply routing in one line from the names read
+    with it, when it went or goes out, whether it is overdue, and its reply rate."""
     by_pk = {user.pk: user for user in creators}
+    detail_url, report_url = url_for_key("campaigns:detail"), url_for_key("campaigns:report")
     rows = list(campaigns)
     for campaign in rows:
         if campaign.created_by_id in by_pk:
             campaign.created_by = by_pk[campaign.created_by_id]
+        creator = campaign.created_by
+        campaign.creator_name = (
+            (creator.get_full_name() or creator.get_username()) if creator is not None else None
+        )
+        campaign.detail_url = detail_url(campaign.pk)
         campaign.routing_text = campaign.routing_summary(
             block_name=campaign.flow_block_name, team_name=campaign.team_name
         )
+        campaign.is_overdue = (
+            campaign.status == Campaign.Status.SCHEDULED and campaign.scheduled_at < overdue_before
+        )
+        when = campaign.dispatched_at or campaign.scheduled_at
+        campaign.when_text = short_datetime(when) if when else "—"
+        results = getattr(campaign, "results", None)  # None: never rolled up
+        campaign.row_results = results
+        if results is not None and results.sent:
+            campaign.rate_text, campaign.report_url = (
+                percent(results.reply_rate),
+                report_url(campaign.pk),
+            )
+        else:
+            campaign.rate_text = campaign.report_url = ""
     return rows
 
 

@@ -34,7 +34,10 @@ class CampaignListView(PortalMixin, TemplateView):
         form = CampaignListFilterForm(self.request.GET or None, creators=creators)
         campaigns = selectors.campaign_list(bot=self.bot, **form.filters())
         page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(self.request.GET.get("page"))
-        page.object_list = selectors.list_rows(page.object_list, creators=creators)
+        overdue_before = timezone.now() - OVERDUE_AFTER
+        page.object_list = selectors.list_rows(
+            page.object_list, creators=creators, overdue_before=overdue_before
+        )
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
@@ -46,7 +49,6 @@ class CampaignListView(PortalMixin, TemplateView):
                 "filter_form": form,
                 "page_query": query.urlencode(),
                 "can_send": self.bot.is_connected_to_whatsapp,
-                "overdue_before": timezone.now() - OVERDUE_AFTER,
                 "scheduler_stale": scheduler_is_stale(),
                 "scheduler_age": scheduler_heartbeat_age(),
             }

@@ -15,7 +15,6 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
-from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +22,7 @@ from bots.access import family_ids, has_role
 from bots.models import Bot, BotMembership, Contact, Message
 from bots.phones import format_phone
 from bots.templatetags.portal_format import person, waited
+from bots.url_keys import url_for_key
 from desk.absence import absences_on
 from desk.assignment import desk_settings_for
 from desk.models import (
@@ -215,13 +215,12 @@ def _board_line(*, bot_slug: str):
     """What a waiting ticket's line on the board says, worked out once per ticket here rather
     than by a dozen tags and filters per line in the template (a hundred lines a refresh, every
     four seconds): its link, who (``person``), the phone beside a name, for whom it asks and how
-    long it has waited. ``reverse`` runs once; each link puts the ticket's key in its place."""
-    marker = 999_999_999
-    head, tail = reverse("desk:ticket", args=[bot_slug, marker]).rsplit(str(marker), 1)
+    long it has waited."""
+    url = url_for_key("desk:ticket", bot_slug)
 
     def line(ticket: Ticket) -> Ticket:
         contact, wanted = ticket.contact, ticket.requested_attendant
-        ticket.board_url = f"{head}{ticket.pk}{tail}"
+        ticket.board_url = url(ticket.pk)
         ticket.board_who = person(contact)
         ticket.board_phone = format_phone(contact.phone or "") if contact.name else None
         ticket.board_for = (

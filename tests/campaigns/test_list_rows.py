@@ -3,11 +3,15 @@ list reads the block's and team's names with its query and the creator from its 
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.translation import override
 
 from bots.models import BotMembership
 from campaigns import selectors
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignResults
+from campaigns.templatetags.report_tags import percent
 from tests.bots.factories import (
     BotFactory,
     BotMembershipFactory,
@@ -70,7 +74,9 @@ def test_rows_take_their_creator_from_the_filter_list(django_assert_num_queries)
     CampaignFactory(bot=bot, created_by=None)
     creators = list(selectors.campaign_creators(bot=bot))
     with django_assert_num_queries(1):
-        rows = selectors.list_rows(selectors.campaign_list(bot=bot), creators=creators)
+        rows = selectors.list_rows(
+            selectors.campaign_list(bot=bot), creators=creators, overdue_before=timezone.now()
+        )
         names = sorted(str(r.created_by and r.created_by.first_name) for r in rows)
     assert names == ["Ana", "Bruno", "None"]
 
@@ -78,5 +84,30 @@ def test_rows_take_their_creator_from_the_filter_list(django_assert_num_queries)
 def test_a_creator_missing_from_the_filter_list_still_loads():
     bot = BotFactory()
     campaign = CampaignFactory(bot=bot, created_by=UserFactory(first_name="Carla"))
-    (row,) = selectors.list_rows(selectors.campaign_list(bot=bot), creators=[])
+    (row,) = selectors.list_rows(
+        selectors.campaign_list(bot=bot), creators=[], overdue_before=timezone.now()
+    )
     assert row.created_by.first_name == "Carla" and row.pk == campaign.pk
+
+
+def test_rows_say_when_and_link_the_reply_rate(client):
+    bot = BotFactory()
+    sent = CampaignFactory(bot=bot, status=Campaign.Status.SENT, dispatched_at=timezone.now())
+    CampaignResults.objects.create(
+        campaign=sent, total=4, sent=4, replied=1, refreshed_at=timezone.now()
+    )
+    draft = CampaignFactory(bot=bot)
+    rows = {
+        row.pk: row
+        for row in selectors.list_rows(
+            selectors.campaign_list(bot=bot), creators=[], overdue_before=timezone.now()
+        )
+    }
+    with override("pt-br"):
+        when = date_format(timezone.localtime(sent.dispatched_at), "SHORT_DATETIME_FORMAT")
+        assert rows[sent.pk].when_text == when
+        assert rows[sent.pk].rate_text == percent(0.25)
+    assert rows[sent.pk].report_url == reverse("campaigns:report", args=[sent.pk])
+    assert rows[sent.pk].detail_url == reverse("campaigns:detail", args=[sent.pk])
+    assert (rows[draft.pk].when_text, rows[draft.pk].rate_text) == ("—", "")
+    assert rows[draft.pk].row_results is None and not rows[draft.pk].is_overdue
