@@ -15,6 +15,7 @@ from campaigns import selectors
 from campaigns.heartbeat import scheduler_heartbeat_age, scheduler_is_stale
 from campaigns.list_filters import CampaignListFilterForm
 from campaigns.models import Campaign
+from campaigns.reporting.recipients import word_rows
 from campaigns.wizard import CAMPAIGN_ROLES
 
 LIST_PAGE_SIZE = 25
@@ -110,7 +111,7 @@ class CampaignDetailView(CampaignPageMixin, TemplateView):
                 "tally": tally,
                 "counts": tally.counts,
                 "page_obj": page,
-                "recipients": page.object_list,
+                "recipients": word_rows(page.object_list),
             }
         )
         return context

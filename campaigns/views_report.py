@@ -11,7 +11,7 @@ from campaigns.models import Recipient
 from campaigns.reporting import exports
 from campaigns.reporting.outcomes import OUTCOME_LABELS, with_outcome
 from campaigns.reporting.presentation import report_context
-from campaigns.reporting.recipients import RecipientFilterForm, recipients_page
+from campaigns.reporting.recipients import RecipientFilterForm, recipients_page, word_rows
 from campaigns.reporting.rollup import campaign_results_current
 from campaigns.views import CampaignPageMixin
 from desk import selectors as desk_selectors
@@ -37,9 +37,7 @@ class CampaignReportView(CampaignPageMixin, TemplateView):
         )
         query = self.request.GET.copy()
         query.pop("page", None)
-        recipients = list(page.object_list)
-        for recipient in recipients:
-            recipient.outcome_label = OUTCOME_LABELS.get(recipient.outcome, "")
+        recipients = word_rows(page.object_list, campaign=campaign)
         context.update(
             title=_("Report: %(name)s") % {"name": campaign.name},
             campaign=campaign,
