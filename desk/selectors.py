@@ -169,11 +169,17 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
     team_ids = [t.pk for t in teams]
     waiting = Ticket.objects.filter(team_id__in=team_ids, status=TicketStatus.WAITING)
     queues = {t.pk: Queue(team=t) for t in teams}
-    for row in waiting.values("team_id").annotate(n=Count("id"), oldest=Min("created_at")):
-        queues[row["team_id"]].count, queues[row["team_id"]].oldest = row["n"], row["oldest"]
-    attended = Ticket.objects.filter(team_id__in=team_ids, status=TicketStatus.OPEN)
-    for row in attended.values("team_id").annotate(n=Count("id")):
-        queues[row["team_id"]].open = row["n"]
+    # Waiting and in attendance counted in one pass over the active tickets (their partial
+    # index), not one statement each.
+    is_waiting, is_open = Q(status=TicketStatus.WAITING), Q(status=TicketStatus.OPEN)
+    active = Ticket.objects.filter(team_id__in=team_ids, status__in=ACTIVE_TICKET_STATUSES)
+    for row in active.values("team_id").annotate(
+        n=Count("id", filter=is_waiting),
+        oldest=Min("created_at", filter=is_waiting),
+        attended=Count("id", filter=is_open),
+    ):
+        queue = queues[row["team_id"]]
+        queue.count, queue.oldest, queue.open = row["n"], row["oldest"], row["attended"]
     # The first waiting tickets of every team, directed ones first, as they are for their
     # attendant (R13): ranked on the waiting tickets alone, then the few that made it read by
     # their keys with their contacts (joining the contacts before ranking walked all of them).

@@ -36,7 +36,7 @@ PINNED = {
     "wizard step 1": 6,
     "Desk home": 9,
     "ticket": 18,
-    "supervisor board": 11,
+    "supervisor board": 10,
 }
 
 
