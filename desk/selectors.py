@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from bots.access import family_ids, has_role
 from bots.models import Bot, BotMembership, Contact, Message
 from bots.phones import format_phone
-from bots.templatetags.portal_format import person, waited
+from bots.templatetags.portal_format import waited
 from bots.url_keys import url_for_key
 from desk.absence import absences_on
 from desk.assignment import desk_settings_for
@@ -127,18 +127,25 @@ def transfer_targets(*, ticket: Ticket) -> tuple[QuerySet[Team], QuerySet[Attend
 
 
 BOARD_TICKETS_PER_TEAM = 20
-# What a waiting ticket's line on the board reads (_board_line, _supervisor_board.html): a
-# hundred lines every four seconds, so not the rest of three wide rows each.
-BOARD_TICKET_FIELDS = (
-    "team_id",
-    "sequence",
-    "created_at",
-    "contact__name",
-    "contact__phone",
-    "requested_attendant__name",
-    "requested_attendant__email",
-    "requested_attendant__status",
-)
+
+
+@dataclass
+class BoardLine:
+    """A waiting ticket as its line on the board shows it, read as plain values (a hundred lines
+    every four seconds: three model instances each cost more than the rest of the board's
+    reads) and worded once here rather than by a dozen tags and filters per line."""
+
+    pk: int
+    sequence: int
+    team_id: int
+    created_at: dt.datetime
+    requested_attendant_id: int | None
+    url: str  # the ticket's page
+    who: str  # the contact's name, else the phone as people write it (``person``)
+    phone: str | None  # the phone beside a name; None when ``who`` is the phone
+    for_whom: str  # "for <attendant> · <status>" when directed, else ""
+    for_online: bool  # whether that attendant is online
+    waiting: str  # "waiting for <wait>"
 
 
 @dataclass
@@ -190,14 +197,10 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
             order_by=[F("requested_attendant").asc(nulls_last=True), "created_at", "id"],
         )
     ).filter(place__lte=BOARD_TICKETS_PER_TEAM)
-    first = (
-        Ticket.objects.filter(pk__in=list(ranked.values_list("pk", flat=True)))
-        .select_related("contact", "requested_attendant")
-        .only(*BOARD_TICKET_FIELDS)
-    )
-    line = _board_line(bot_slug=bot.slug)
-    for ticket in sorted(first, key=_board_order):
-        queues[ticket.team_id].tickets.append(line(ticket))
+    first = Ticket.objects.filter(pk__in=list(ranked.values_list("pk", flat=True)))
+    lines = _board_lines(first, bot_slug=bot.slug)
+    for line in sorted(lines, key=_board_order):
+        queues[line.team_id].tickets.append(line)
     people = Attendant.objects.filter(bot_id__in=bot_ids)
     if team_id is not None:
         people = people.filter(teams__in=team_ids)
@@ -217,34 +220,50 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
     }
 
 
-def _board_line(*, bot_slug: str):
-    """What a waiting ticket's line on the board says, worked out once per ticket here rather
-    than by a dozen tags and filters per line in the template (a hundred lines a refresh, every
-    four seconds): its link, who (``person``), the phone beside a name, for whom it asks and how
-    long it has waited."""
+def _board_lines(tickets: QuerySet[Ticket], *, bot_slug: str) -> list[BoardLine]:
     url = url_for_key("desk:ticket", bot_slug)
-
-    def line(ticket: Ticket) -> Ticket:
-        contact, wanted = ticket.contact, ticket.requested_attendant
-        ticket.board_url = url(ticket.pk)
-        ticket.board_who = person(contact)
-        ticket.board_phone = format_phone(contact.phone or "") if contact.name else None
-        ticket.board_for = (
-            f"{_('for %(who)s') % {'who': wanted.name or wanted.email}}"
-            f" · {wanted.get_status_display()}"
-            if wanted is not None
-            else ""
+    status_label = dict(Attendant.Status.choices)
+    lines = []
+    for pk, sequence, team_id, created_at, wanted_id, name, phone, *wanted in tickets.values_list(
+        "pk",
+        "sequence",
+        "team_id",
+        "created_at",
+        "requested_attendant_id",
+        "contact__name",
+        "contact__phone",
+        "requested_attendant__name",
+        "requested_attendant__email",
+        "requested_attendant__status",
+    ):
+        wanted_name, wanted_email, wanted_status = wanted
+        lines.append(
+            BoardLine(
+                pk=pk,
+                sequence=sequence,
+                team_id=team_id,
+                created_at=created_at,
+                requested_attendant_id=wanted_id,
+                url=url(pk),
+                who=name or format_phone(phone or ""),
+                phone=format_phone(phone or "") if name else None,
+                for_whom=(
+                    f"{_('for %(who)s') % {'who': wanted_name or wanted_email}}"
+                    f" · {status_label.get(wanted_status, wanted_status)}"
+                    if wanted_id is not None
+                    else ""
+                ),
+                for_online=wanted_status == Attendant.Status.ONLINE,
+                waiting=_("waiting for %(since)s") % {"since": waited(created_at)},
+            )
         )
-        ticket.board_waiting = _("waiting for %(since)s") % {"since": waited(ticket.created_at)}
-        return ticket
-
-    return line
+    return lines
 
 
-def _board_order(ticket: Ticket) -> tuple:
+def _board_order(line: BoardLine) -> tuple:
     """The board's order within a team: directed first (by attendant), then the oldest."""
-    directed = ticket.requested_attendant_id
-    return (directed is None, directed or 0, ticket.created_at, ticket.pk)
+    directed = line.requested_attendant_id
+    return (directed is None, directed or 0, line.created_at, line.pk)
 
 
 def _open_tickets(*, flagged: bool = False) -> RawSQL:
