@@ -34,8 +34,8 @@ PINNED = {
     "campaign detail": 7,
     "campaign report": 8,
     "wizard step 1": 6,
-    "Desk home": 9,
-    "ticket": 18,
+    "Desk home": 8,
+    "ticket": 17,
     "supervisor board": 10,
 }
 
