@@ -92,14 +92,15 @@ _TICKET_FIELDS = _fields(
 _CONTACT_FIELDS = _fields(Contact, "id", "name", "phone")
 _TEAM_FIELDS = _fields(Team, "id", "name")
 _CREATED_AT = _TICKET_FIELDS.index("created_at")
+_CONTACT, _TEAM = Ticket._meta.get_field("contact"), Ticket._meta.get_field("team")
 
 
 def _columns(alias: str, fields: tuple[str, ...]) -> str:
     return ", ".join(f"{alias}.{field}" for field in fields)
 
 
-def _instance(model, fields: tuple[str, ...], values) -> object:
-    return model.from_db(connection.alias, list(fields), list(values))
+def _instance(model, db: str, fields: tuple[str, ...], values) -> object:
+    return model.from_db(db, list(fields), list(values))
 
 
 # PostgreSQL reads each linked message by its key (OFFSET 0 keeps the lateral subquery from
@@ -156,13 +157,19 @@ def left_pane(*, attendant: Attendant) -> tuple[list[Ticket], list[Ticket], dict
         rows = cursor.fetchall()
     mine, queue, counts = [], [], {"directed": 0, "teams": 0}
     ends = _cumulative(9, _TICKET_FIELDS, _CONTACT_FIELDS, _TEAM_FIELDS)
+    db, teams = connection.alias, {}
     for row in rows:
         place, directed, total, text, direction, last_at, answered, unanswered, since = row[:9]
         values = list(row[ends[0] : ends[1]])
         values[_CREATED_AT] = _aware(values[_CREATED_AT])  # text on SQLite
-        ticket = _instance(Ticket, _TICKET_FIELDS, values)
-        ticket.contact = _instance(Contact, _CONTACT_FIELDS, row[ends[1] : ends[2]])
-        ticket.team = _instance(Team, _TEAM_FIELDS, row[ends[2] : ends[3]])
+        ticket = _instance(Ticket, db, _TICKET_FIELDS, values)
+        contact = _instance(Contact, db, _CONTACT_FIELDS, row[ends[1] : ends[2]])
+        team = row[ends[2] : ends[3]]
+        if team[0] not in teams:  # a handful of teams for dozens of tickets: one object each
+            teams[team[0]] = _instance(Team, db, _TEAM_FIELDS, team)
+        # As select_related does: straight into the relation caches (the ids are the row's).
+        _CONTACT.set_cached_value(ticket, contact)
+        _TEAM.set_cached_value(ticket, teams[team[0]])
         ticket.last_text, ticket.last_direction = text, direction
         ticket.last_at, ticket.last_answer_at = _aware(last_at), _aware(answered)
         ticket.unanswered, ticket.waiting_since = int(unanswered or 0), _aware(since)
