@@ -37,6 +37,7 @@ from campaigns.sending.effects import SentRecord
 from campaigns.sending.transmit import (
     SEND_ATTEMPTS,
     ChunkError,
+    ChunkSends,
     message_id_for,
     sends_outcomes,
     sends_start,
@@ -95,32 +96,31 @@ def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
     gateway = get_gateway(defer_identities=True)
     sent = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
-        on_the_wire = None  # (recipients, their send futures) of the chunk going out
+        on_the_wire = None  # the chunk going out (``ChunkSends``)
         try:
             for start in range(0, len(ids), size):
                 claimed = recipients_claim(campaign=campaign, ids=ids[start : start + size])
                 previous, on_the_wire = on_the_wire, None
                 if claimed:
-                    on_the_wire = (
-                        claimed,
-                        sends_start(pool=pool, recipients=claimed, gateway=gateway),
+                    on_the_wire = sends_start(
+                        pool=pool, recipients=claimed, gateway=gateway, workers=workers
                     )
                 if previous is not None:
-                    sent += _chunk_finish(campaign, previous[1], gateway)
+                    sent += _chunk_finish(campaign, previous, gateway)
             if on_the_wire is not None:
-                chunk, on_the_wire = on_the_wire, None
-                sent += _chunk_finish(campaign, chunk[1], gateway)
+                last, on_the_wire = on_the_wire, None
+                sent += _chunk_finish(campaign, last, gateway)
         except BaseException:
             if on_the_wire is not None:
-                _chunk_finish_quietly(campaign, on_the_wire[1], gateway)
+                _chunk_finish_quietly(campaign, on_the_wire, gateway)
             raise
     return sent
 
 
-def _chunk_finish(campaign: Campaign, futures: list, gateway) -> int:
+def _chunk_finish(campaign: Campaign, chunk: ChunkSends, gateway) -> int:
     """Wait for a chunk's sends and record them in one transaction; how many moved to Sent."""
     try:
-        outcomes = sends_outcomes(futures)
+        outcomes = sends_outcomes(chunk)
     except ChunkError as error:
         # What the gateway accepted is recorded before the error stops the batch.
         identities = gateway.take_resolved_identities()
@@ -131,11 +131,11 @@ def _chunk_finish(campaign: Campaign, futures: list, gateway) -> int:
     return recipients_record(campaign=campaign, outcomes=outcomes, identities=identities)
 
 
-def _chunk_finish_quietly(campaign: Campaign, futures: list, gateway) -> None:
+def _chunk_finish_quietly(campaign: Campaign, chunk: ChunkSends, gateway) -> None:
     """Record the chunk on the wire when the batch is stopping for another error; if that fails
     too, its recipients stay Sending and recovery settles them."""
     try:
-        _chunk_finish(campaign, futures, gateway)
+        _chunk_finish(campaign, chunk, gateway)
     except Exception:
         logger.exception("campaign %s: the chunk in flight could not be recorded", campaign.pk)
 
