@@ -16,7 +16,8 @@ django.setup()
 hooks = runpy.run_path("gunicorn.conf.py")
 assert "desk.views" not in sys.modules
 hooks["post_worker_init"](None)
-print(gc.get_freeze_count(), "desk.views" in sys.modules, "campaigns.wizard" in sys.modules)
+print(gc.get_freeze_count(), "desk.views" in sys.modules, "campaigns.wizard" in sys.modules,
+      gc.get_threshold()[0])
 """
 
 
@@ -27,10 +28,11 @@ def test_a_worker_imports_every_view_then_freezes_what_it_loaded():
         [sys.executable, "-c", WORKER], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    frozen, desk_views, wizard = done.stdout.split()
+    frozen, desk_views, wizard, young = done.stdout.split()
     # The imports' objects (some 150,000) are out of every later full collection.
     assert int(frozen) > 50_000
     assert desk_views == wizard == "True"
+    assert int(young) == 5000
 
 
 def test_gunicorn_reads_the_settings_file_from_the_working_directory():
