@@ -27,7 +27,7 @@ class CampaignReportView(CampaignPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         campaign = self.campaign
         results = campaign_results_current(campaign=campaign)
-        form = RecipientFilterForm(self.request.GET or None, campaign=campaign)
+        form = RecipientFilterForm(self.request.GET or None, campaign=campaign, results=results)
         filters = form.filters()
         page = recipients_page(
             campaign=campaign,

@@ -32,7 +32,7 @@ Role = BotMembership.Role
 PINNED = {
     "campaign list": 8,
     "campaign detail": 7,
-    "campaign report": 8,
+    "campaign report": 7,
     "wizard step 1": 6,
     "Desk home": 8,
     "ticket": 17,

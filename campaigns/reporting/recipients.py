@@ -46,12 +46,12 @@ class RecipientFilterForm(forms.Form):
     )
     outcome = forms.ChoiceField(label=_("Reply routing"), required=False)
 
-    def __init__(self, *args, campaign: Campaign, **kwargs):
+    def __init__(self, *args, campaign: Campaign, results: CampaignResults | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         statuses = [(v, label) for v, label in RS.choices if v != RS.SENDING]
         self.fields["status"].choices = [("", _("All")), *statuses]
         self.fields["failure"].choices = [("", _("Any"))] + [
-            (code, explain_failure(code)[0]) for code in failure_codes_of(campaign)
+            (code, explain_failure(code)[0]) for code in failure_codes_of(campaign, results)
         ]
         self.fields["outcome"].choices = [("", _("Any"))] + [
             (code, OUTCOME_LABELS[code]) for code in outcomes_for(campaign)
@@ -68,8 +68,13 @@ class RecipientFilterForm(forms.Form):
         )
 
 
-def failure_codes_of(campaign: Campaign) -> list[str]:
-    """The failure codes the campaign's recipients have (read on the failed rows only)."""
+def failure_codes_of(campaign: Campaign, results: CampaignResults | None = None) -> list[str]:
+    """The failure codes the campaign's recipients have: those of the failure groups of
+    ``results`` when the page has them (the report: the same codes as its failures table, the
+    groups being read from the same failed rows), else read on the failed rows (a DISTINCT over
+    every failed recipient of the campaign: 1-5 ms for 2,000 of them)."""
+    if results is not None:
+        return sorted({f["code"] for f in results.figures.get("failures", [])})
     return sorted(
         Recipient.objects.filter(campaign=campaign, status=RS.FAILED)
         .values_list("failure_code", flat=True)
