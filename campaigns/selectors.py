@@ -8,6 +8,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from bots.labels import label_of
 from bots.models import Bot, Contact, FlowBlock
 from bots.phones import phone_forms
 from bots.url_keys import url_for_key
@@ -103,6 +104,7 @@ def list_rows(campaigns, *, creators, overdue_before: dt.datetime) -> list[Campa
             (creator.get_full_name() or creator.get_username()) if creator is not None else None
         )
         campaign.detail_url = detail_url(campaign.pk)
+        campaign.kind_label = label_of(Campaign.Kind, campaign.kind)
         campaign.routing_text = campaign.routing_summary(
             block_name=campaign.flow_block_name, team_name=campaign.team_name
         )

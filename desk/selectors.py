@@ -19,6 +19,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from bots.access import family_ids, has_role
+from bots.labels import label_of
 from bots.models import Bot, BotMembership, Contact, Message
 from bots.phones import format_phone
 from bots.templatetags.portal_format import waited
@@ -212,6 +213,7 @@ def supervisor_overview(*, bot: Bot, team_id: int | None = None) -> dict:
     away = absences_on(attendants=attendants, day=timezone.localdate())
     for attendant in attendants:
         attendant.absence_today = away.get(attendant.pk)
+        attendant.status_label = label_of(Attendant.Status, attendant.status)
     return {
         "queues": list(queues.values()),
         "attendants": attendants,

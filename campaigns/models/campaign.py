@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bots.checks import same_bot_errors
+from bots.labels import label_of
 from bots.models import Bot, FlowBlock
 from campaigns.models.templates import MessageTemplate
 from desk.models import Attendant, Team
@@ -258,7 +259,7 @@ class Campaign(models.Model):
             block_name = self.flow_block.name
         if team_name is None and self.team_id is not None:
             team_name = self.team.name
-        parts = [str(self.get_routing_display())]
+        parts = [label_of(self.Routing, self.routing)]
         if self.routing_bot.is_sub_bot:
             parts.append(self.routing_bot.name)
         if self.routing == self.Routing.FLOW and self.flow_block_id is not None:

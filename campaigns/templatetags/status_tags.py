@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from bots.labels import label_of
 from campaigns.models import Campaign, Recipient
 from campaigns.sending.slots import slot_time
 
@@ -31,7 +32,7 @@ def campaign_status(campaign) -> str:
         '<span class="status-badge {}" data-testid="campaign-status" data-status="{}">{}</span>',
         BADGE_CLASS.get(campaign.status, ""),
         campaign.status,
-        campaign.get_status_display(),
+        label_of(CS, campaign.status),
     )
 
 
@@ -69,5 +70,5 @@ def recipient_status(recipient) -> str:
     else:
         detail = ""
     return format_html(
-        '<span class="recipient-status">{}{}</span>', recipient.get_status_display(), detail
+        '<span class="recipient-status">{}{}</span>', label_of(RS, recipient.status), detail
     )
