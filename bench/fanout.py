@@ -5,12 +5,12 @@
 Sends every recipient of one bulk campaign through the real engine (chunks claimed in one
 statement, sent ``SENDING_CONCURRENCY`` at a time over the blip gateway's kept-alive
 connections, recorded in one transaction each: Sent, channel log, routing, WhatsApp
-identities) with the rate limit lifted, on forked worker processes taking batches of 200 as
-Celery workers do; then, in the same run, the same HTTP client posting the same requests
-(identity lookup, context command, template message) in a plain loop on as many processes. The
-fake server runs in its own process. Prints messages/second of both and the ratio. SQLite in a
-temporary file by default; PostgreSQL when DATABASE_URL is set (a ``<name>_bench`` database is
-created and dropped).
+identities) with the rate limit lifted, on forked worker processes taking the batches
+``start_sending`` makes, as Celery workers do; then, in the same run, the same HTTP client
+posting the same requests (identity lookup, context command, template message) in a plain loop
+on as many processes. The fake server runs in its own process. Prints messages/second of both
+and the ratio. SQLite in a temporary file by default; PostgreSQL when DATABASE_URL is set (a
+``<name>_bench`` database is created and dropped).
 
 The metric is the engine's messages/s over the plain loop's; the goal is ≥ 0.8. A message sent
 twice, or a recipient left unsent, is a failure at any size.
@@ -134,8 +134,13 @@ def engine_job(batch: tuple[int, list[int]]) -> int:
 
 
 def run_engine(campaign, workers: int) -> float:
+    from django.conf import settings
+
+    from campaigns.sending import BATCH_SIZE
+
+    size = getattr(settings, "SENDING_BATCH_SIZE", BATCH_SIZE)  # as start_sending splits it
     ids = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
-    batches = [(campaign.pk, ids[i : i + 200]) for i in range(0, len(ids), 200)]
+    batches = [(campaign.pk, ids[i : i + size]) for i in range(0, len(ids), size)]
     return run_pool("engine", engine_job, batches, workers, len(ids))
 
 

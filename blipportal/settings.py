@@ -226,8 +226,9 @@ from api.conf import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: E402, F401
 # as "unknown outcome"; a Sending campaign with no claim for this long is enqueued again.
 SENDING_CLAIM_TIMEOUT_SECONDS = env.float("SENDING_CLAIM_TIMEOUT_SECONDS", default=600.0)
 SENDING_RESUME_AFTER_SECONDS = env.float("SENDING_RESUME_AFTER_SECONDS", default=120.0)
-# The sending engine (campaigns/sending/engine.py): recipients claimed and recorded together, and
-# sends in flight per worker process (they hide Blip's round trip; on a loopback they only cost).
+# The sending engine (campaigns/sending/): recipients per task, recipients claimed and recorded
+# together, and sends in flight per worker process (they hide Blip's round trip).
+SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=500)
 SENDING_CHUNK_SIZE = env.int("SENDING_CHUNK_SIZE", default=100)
 SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=8)
 
