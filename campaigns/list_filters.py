@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bots.widgets import FastSelect
 from campaigns.models import CampaignStatus
 
 DATE_RANGE_REVERSED = "date_range_reversed"
@@ -11,7 +12,7 @@ DATE_RANGE_REVERSED = "date_range_reversed"
 
 class CampaignListFilterForm(forms.Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=200)
-    status = forms.ChoiceField(label=_("Status"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=FastSelect)
     date_from = forms.DateField(
         label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -19,7 +20,7 @@ class CampaignListFilterForm(forms.Form):
         label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     created_by = forms.TypedChoiceField(
-        label=_("Created by"), required=False, coerce=int, empty_value=None
+        label=_("Created by"), required=False, coerce=int, empty_value=None, widget=FastSelect
     )
 
     def __init__(self, *args, creators, **kwargs):

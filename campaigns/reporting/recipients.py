@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bots.phones import format_phone
 from bots.url_keys import url_for_key
+from bots.widgets import FastSelect
 from campaigns.models import Campaign, CampaignResults, Recipient
 from campaigns.reporting.explain import explain_failure
 from campaigns.reporting.outcomes import OUTCOME_LABELS, outcomes_for, with_outcome
@@ -37,14 +38,15 @@ class RecipientFilters:
 
 class RecipientFilterForm(forms.Form):
     q = forms.CharField(label=_("Phone or name"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    failure = forms.ChoiceField(label=_("Failure reason"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=FastSelect)
+    failure = forms.ChoiceField(label=_("Failure reason"), required=False, widget=FastSelect)
     replied = forms.ChoiceField(
         label=_("Replied"),
         required=False,
         choices=[("", _("Either")), (YES, _("Replied")), (NO, _("Did not reply"))],
+        widget=FastSelect,
     )
-    outcome = forms.ChoiceField(label=_("Reply routing"), required=False)
+    outcome = forms.ChoiceField(label=_("Reply routing"), required=False, widget=FastSelect)
 
     def __init__(self, *args, campaign: Campaign, results: CampaignResults | None = None, **kwargs):
         super().__init__(*args, **kwargs)
