@@ -95,3 +95,10 @@ def test_a_page_named_by_a_bot_the_user_has_no_role_on_is_not_found(client, worl
     assert client.get(reverse("desk:ticket", args=[alone.slug, ticket.pk])).status_code == 200
     for slug in (BotFactory().slug, world["subs"][0].slug, "no-such-bot"):
         assert client.get(reverse("desk:ticket", args=[slug, ticket.pk])).status_code == 404
+
+
+def test_the_query_names_the_models_tables():
+    from bots.access import _ACCESS_SQL
+
+    assert f"FROM {Bot._meta.db_table} bot" in _ACCESS_SQL
+    assert f"JOIN {BotMembership._meta.db_table} own" in _ACCESS_SQL
