@@ -35,7 +35,7 @@ from desk.models import (
     Ticket,
     TicketStatus,
 )
-from desk.quick_replies import quick_replies_for
+from desk.quick_replies import filled_for, quick_replies_for
 
 CONVERSATION_LIMIT = 200
 
@@ -303,14 +303,20 @@ def active_ticket_of(*, contact: Contact) -> Ticket | None:
     return Ticket.objects.filter(contact=contact, status__in=ACTIVE_TICKET_STATUSES).first()
 
 
-def status_choices(*, attendant: Attendant) -> list[tuple[str, str]]:
-    """What the status picker offers: a Pause per active reason of the bot (Blip's pauses)."""
-    # One bot's reasons: ordered as the model orders them, without joining the bot for its slug.
-    reasons = PauseReason.objects.filter(bot_id=attendant.bot_id, is_active=True).order_by(
-        "position", "name"
-    )
+def status_choices(
+    *, attendant: Attendant, reasons: list[tuple[int, str]] | None = None
+) -> list[tuple[str, str]]:
+    """What the status picker offers: a Pause per active reason of the bot (Blip's pauses).
+
+    ``reasons``: the bot's active reasons as (pk, name), in order, when the caller read them."""
+    if reasons is None:
+        # One bot's reasons: ordered as the model orders them, without joining the bot.
+        reasons = PauseReason.objects.filter(bot_id=attendant.bot_id, is_active=True).order_by(
+            "position", "name"
+        )
+        reasons = [(r.pk, r.name) for r in reasons]
     status = Attendant.Status
-    pauses = [(f"pause:{r.pk}", f"{status.PAUSE.label} — {r.name}") for r in reasons]
+    pauses = [(f"pause:{pk}", f"{status.PAUSE.label} — {name}") for pk, name in reasons]
     return [
         (status.ONLINE, status.ONLINE.label),
         *(pauses or [(status.PAUSE, status.PAUSE.label)]),
@@ -337,21 +343,28 @@ def closing_tags_of(*, ticket: Ticket, ids) -> list:
     return list(ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True, pk__in=ids))
 
 
-def ticket_tools(*, ticket: Ticket, mine: bool, is_supervisor: bool, settings=None) -> dict:
+def ticket_tools(
+    *, ticket: Ticket, mine: bool, is_supervisor: bool, settings=None, catalog=None
+) -> dict:
     """What the ticket's tools show: tags to close with, notes, quick replies, hold.
 
-    ``settings``: the Desk settings of the ticket's bot when the caller read them already.
+    ``settings``: the Desk settings of the ticket's bot when the caller read them already;
+    ``catalog``: its ``workspace.ticket_catalog`` (tags and, when ``mine``, quick replies).
     """
     settings = settings or desk_settings_for(bot_id=ticket.bot_id)
+    if catalog is not None:
+        tags = catalog.closing_tags
+        replies = filled_for(ticket, catalog.quick_replies) if mine else []
+    else:
+        tags = ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True).order_by("name")
+        replies = quick_replies_for(ticket=ticket) if mine else []
     return {
-        "closing_tags": ClosingTag.objects.filter(bot_id=ticket.bot_id, is_active=True).order_by(
-            "name"
-        ),
+        "closing_tags": tags,
         "closing_tag_required": settings.closing_tag_required,
         "ticket_tags": list(ticket.tags.all()) if not ticket.is_active else [],
         "notes": list(ticket.notes.select_related("author")),
         "can_note": mine or is_supervisor,
-        "quick_replies": quick_replies_for(ticket=ticket) if mine else [],
+        "quick_replies": replies,
         "can_hold": ticket.status == TicketStatus.OPEN and (mine or is_supervisor),
         "inactivity_on": bool(settings.inactivity_warning_minutes),
     }

@@ -65,12 +65,14 @@ def list_context(attendant: Attendant | None, active_ticket=None) -> dict:
     }
 
 
-def status_context(attendant: Attendant | None) -> dict:
-    """The status picker (pause reasons of the bot), its timer, and the Desk's distribution mode."""
+def status_context(attendant: Attendant | None, reasons: list | None = None) -> dict:
+    """The status picker (pause reasons of the bot), its timer, and the Desk's distribution mode.
+
+    ``reasons``: the attendant's bot's active pause reasons as (pk, name), if read already."""
     if attendant is None:
         return {"statuses": Attendant.Status.choices}
     return {
-        "statuses": selectors.status_choices(attendant=attendant),
+        "statuses": selectors.status_choices(attendant=attendant, reasons=reasons),
         "status_value": selectors.status_value(attendant=attendant),
         "desk_settings": desk_settings_for(bot_id=attendant.bot_id),
     }
@@ -79,7 +81,9 @@ def status_context(attendant: Attendant | None) -> dict:
 class WorkspaceMixin(DeskMixin):
     template_name = "desk/workspace.html"
 
-    def workspace_context(self, attendant: Attendant | None, ticket=None) -> dict:
+    def workspace_context(
+        self, attendant: Attendant | None, ticket=None, reasons: list | None = None
+    ) -> dict:
         list_url = reverse("desk:home_fragment")
         if attendant is not None:
             list_url += f"?attendant={attendant.pk}" + (f"&ticket={ticket.pk}" if ticket else "")
@@ -87,7 +91,7 @@ class WorkspaceMixin(DeskMixin):
             "attendant": attendant,
             "my_attendants": self.my_attendants(),
             "list_url": list_url,
-            **status_context(attendant),
+            **status_context(attendant, reasons),
             "attendant_actions": workspace.attendant_actions(attendant=attendant),
             **list_context(attendant, ticket),
         }
@@ -127,15 +131,23 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
         # The user's profiles were read by the super(); the ticket's people come with the
         # transfer list (every attendant of its Desk) instead of three joins.
         mine_all = self.my_attendants()
-        ticket = self.get_ticket(attendants=mine_all, related=("contact", "team", "bot"))
+        ticket = self.get_ticket(attendants=mine_all, related=("contact", "bot"))
         people = workspace.desk_people(bot_id=ticket.bot_id)
         workspace.attach_people(ticket, people)
         me = self.my_attendant_on(ticket)
         mine = self.is_mine(ticket)
+        # Its Desk's teams, pause reasons, closing tags and quick replies: one statement.
+        catalog = workspace.ticket_catalog(ticket=ticket, replies=mine)
+        team = next((t for t in catalog.teams if t.pk == ticket.team_id), None)
+        if team is not None:  # its team is one of them: no join for its name
+            ticket.team = team
         window_open = services.reply_window_open(contact=ticket.contact)
         supervisor = context["is_supervisor"]
-        teams, attendants = workspace.transfer_choices(ticket=ticket, me=me, people=people)
-        context.update(self.workspace_context(me, ticket))
+        teams, attendants = workspace.transfer_choices(
+            ticket=ticket, me=me, people=people, teams=catalog.teams
+        )
+        # ``me`` is on the ticket's Desk: the catalog's pause reasons are its bot's.
+        context.update(self.workspace_context(me, ticket, catalog.pause_reasons))
         context.update(
             title=_("Ticket #%(number)s") % {"number": ticket.sequence},
             ticket=ticket,
@@ -160,6 +172,7 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
                 mine=mine,
                 is_supervisor=supervisor,
                 settings=settings if settings and settings.bot_id == ticket.bot_id else None,
+                catalog=catalog,
             )
         )
         return context

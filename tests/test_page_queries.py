@@ -35,7 +35,7 @@ PINNED = {
     "campaign report": 7,
     "wizard step 1": 6,
     "Desk home": 8,
-    "ticket": 17,
+    "ticket": 14,
     "supervisor board": 10,
 }
 

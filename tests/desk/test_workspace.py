@@ -233,3 +233,59 @@ def test_the_conversation_labels_each_bubble_as_the_template_filters_did(ana):
     for message in selectors.conversation(contact=ticket.contact, routing=False):
         shown = as_template.render(Context({"m": message}))
         assert shown == f"{message.at_label}|{message.status_label}"
+
+
+def _catalog_world(ana):
+    """Two teams, pause reasons, closing tags and quick replies of Ana's bot, with others' and
+    inactive ones mixed in; a ticket of hers in the second team."""
+    from tests.desk.factories import ClosingTagFactory, PauseReasonFactory, QuickReplyFactory
+
+    bot = ana.bot
+    vendas, suporte = TeamFactory(bot=bot, name="Vendas"), TeamFactory(bot=bot, name="Suporte")
+    TeamFactory(name="Alheia")  # another bot's
+    PauseReasonFactory(bot=bot, name="Café", position=2)
+    PauseReasonFactory(bot=bot, name="Almoço", position=1)
+    PauseReasonFactory(bot=bot, name="Antiga", is_active=False)
+    ClosingTagFactory(bot=bot, name="Venda")
+    ClosingTagFactory(bot=bot, name="Dúvida")
+    ClosingTagFactory(bot=bot, name="Velha", is_active=False)
+    ClosingTagFactory(name="Alheia")
+    QuickReplyFactory(bot=bot, title="Saudação", text="Olá, {first_name}!")
+    QuickReplyFactory(bot=bot, title="Preço", team=suporte)
+    QuickReplyFactory(bot=bot, title="Só vendas", team=vendas)
+    return TicketFactory(bot=bot, open=True, attendant=ana, team=suporte)
+
+
+def _assert_catalog(ana, ticket, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        catalog = workspace.ticket_catalog(ticket=ticket)
+    # The same lists, in the same order, as the ORM reads the catalog stands for.
+    assert catalog.teams == list(selectors.Team.objects.filter(bot=ana.bot).order_by("name"))
+    assert [t.name for t in catalog.teams if t.name != "Default"] == ["Suporte", "Vendas"]
+    assert selectors.status_choices(attendant=ana) == selectors.status_choices(
+        attendant=ana, reasons=catalog.pause_reasons
+    )
+    assert [name for _pk, name in catalog.pause_reasons] == ["Almoço", "Café"]
+    assert [t.name for t in catalog.closing_tags] == ["Dúvida", "Venda"]
+    assert catalog.closing_tags == list(
+        selectors.ClosingTag.objects.filter(bot=ana.bot, is_active=True).order_by("name")
+    )
+    with_catalog = selectors.ticket_tools(
+        ticket=ticket, mine=True, is_supervisor=False, catalog=catalog
+    )
+    plain = selectors.ticket_tools(ticket=ticket, mine=True, is_supervisor=False)
+    assert with_catalog["quick_replies"] == plain["quick_replies"]
+    assert [q["title"] for q in plain["quick_replies"]] == ["Preço", "Saudação"]
+    assert workspace.ticket_catalog(ticket=ticket, replies=False).quick_replies == []
+
+
+def test_the_ticket_catalog_reads_what_the_orm_reads_in_one_statement(
+    ana, django_assert_num_queries
+):
+    _assert_catalog(ana, _catalog_world(ana), django_assert_num_queries)
+
+
+@pytest.mark.postgres
+def test_the_ticket_catalog_on_postgresql(ana, django_assert_num_queries):
+    require_postgres()
+    _assert_catalog(ana, _catalog_world(ana), django_assert_num_queries)
