@@ -36,6 +36,7 @@ from desk.models import (
     TicketStatus,
 )
 from desk.quick_replies import filled_for, quick_replies_for
+from desk.workspace import give_attendants
 
 CONVERSATION_LIMIT = 200
 
@@ -99,19 +100,29 @@ def visible_ticket(
 
 
 def conversation(
-    *, contact: Contact, limit: int = CONVERSATION_LIMIT, routing: bool = True
+    *,
+    contact: Contact,
+    limit: int = CONVERSATION_LIMIT,
+    routing: bool = True,
+    people: list[Attendant] | None = None,
 ) -> list[Message]:
     """The contact's latest messages on the channel, oldest first, with who answered.
 
     ``routing=False`` for pages that do not show where each message was routed (the ticket's).
+    ``people``: the Desk's attendants when the caller read them (``workspace.desk_people``):
+    who answered comes from there instead of a join.
     """
-    related = ["ticket_link__attendant", "routing"] if routing else ["ticket_link__attendant"]
+    link = "ticket_link" if people is not None else "ticket_link__attendant"
+    related = [link, "routing"] if routing else [link]
     latest = (
         Message.objects.filter(contact=contact)
         .select_related(*related)
         .order_by("-created_at", "-id")[:limit]
     )
     history = list(reversed(latest))
+    if people is not None:  # a message without a link raises an AttributeError: none
+        links = [getattr(m, "ticket_link", None) for m in history]
+        give_attendants([link for link in links if link is not None], people)
     # What each bubble prints of its time and status (``desk/_conversation.html``), computed
     # here once: the ``date`` filter and get_status_display cost several times more per bubble.
     labels = dict(Message.Status.choices)

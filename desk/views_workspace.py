@@ -131,10 +131,14 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
         # The user's profiles were read by the super(); the ticket's people come with the
         # transfer list (every attendant of its Desk) instead of three joins.
         mine_all = self.my_attendants()
-        ticket = self.get_ticket(attendants=mine_all, related=("contact", "bot"))
+        ticket = self.get_ticket(attendants=mine_all, related=("contact",))
         people = workspace.desk_people(bot_id=ticket.bot_id)
         workspace.attach_people(ticket, people)
         me = self.my_attendant_on(ticket)
+        # Its bot (the details name its Desk): my profile's there, or the page's; else read.
+        bot = me.bot if me is not None else self.bot if self.bot.pk == ticket.bot_id else None
+        if bot is not None:
+            ticket.bot = bot
         mine = self.is_mine(ticket)
         # Its Desk's teams, pause reasons, closing tags and quick replies: one statement.
         catalog = workspace.ticket_catalog(ticket=ticket, replies=mine)
@@ -151,14 +155,14 @@ class TicketView(TicketMixin, WorkspaceMixin, TemplateView):
         context.update(
             title=_("Ticket #%(number)s") % {"number": ticket.sequence},
             ticket=ticket,
-            history=selectors.conversation(contact=ticket.contact, routing=False),
+            history=selectors.conversation(contact=ticket.contact, routing=False, people=people),
             can_reply=mine and ticket.status == TicketStatus.OPEN and window_open,
             reply_blocker=reply_blocker(ticket, mine=mine, window_open=window_open),
             can_act=ticket.is_active and (mine or supervisor),
             can_close=ticket.status == TicketStatus.OPEN and (mine or supervisor),
             teams=teams,
             attendants=attendants,
-            previous=workspace.previous_tickets(ticket=ticket),
+            previous=workspace.previous_tickets(ticket=ticket, people=people),
             reached_by=workspace.reached_by(contact=ticket.contact),
             contact_actions=workspace.attendant_actions(attendant=me, contact=ticket.contact),
             desk_socket=self.socket_for(me, supervisor=supervisor),

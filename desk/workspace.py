@@ -209,13 +209,30 @@ def queue_for(*, attendant: Attendant) -> list[Ticket]:
     return left_pane(attendant=attendant)[1]
 
 
-def previous_tickets(*, ticket: Ticket) -> list[Ticket]:
-    return list(
-        Ticket.objects.filter(contact_id=ticket.contact_id)
-        .exclude(pk=ticket.pk)
-        .select_related("attendant")  # what the panel shows of them
-        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
-    )
+def previous_tickets(*, ticket: Ticket, people: list[Attendant] | None = None) -> list[Ticket]:
+    """The contact's other tickets, newest first, with their attendants (the panel names them).
+
+    ``people``: the ticket's Desk's attendants (``desk_people``), when the caller read them:
+    the attendants come from there instead of a join (those of other Desks in one read)."""
+    tickets = Ticket.objects.filter(contact_id=ticket.contact_id).exclude(pk=ticket.pk)
+    if people is None:
+        tickets = tickets.select_related("attendant")
+    tickets = list(tickets.order_by("-created_at", "-id")[:HISTORY_LIMIT])
+    if people is not None:
+        give_attendants(tickets, people)
+    return tickets
+
+
+def give_attendants(holders: list, people: list[Attendant]) -> None:
+    """Set ``attendant`` on each of ``holders`` (tickets, ticket links) from ``people``, as
+    select_related would; the ones not among them are read together, in one query."""
+    by_id = {person.pk: person for person in people}
+    missing = {h.attendant_id for h in holders} - by_id.keys() - {None}
+    if missing:
+        by_id.update(Attendant.objects.in_bulk(missing))
+    for holder in holders:
+        if holder.attendant_id is not None:
+            holder.attendant = by_id[holder.attendant_id]
 
 
 def desk_people(*, bot_id: int) -> list[Attendant]:

@@ -289,3 +289,29 @@ def test_the_ticket_catalog_reads_what_the_orm_reads_in_one_statement(
 def test_the_ticket_catalog_on_postgresql(ana, django_assert_num_queries):
     require_postgres()
     _assert_catalog(ana, _catalog_world(ana), django_assert_num_queries)
+
+
+def test_previous_tickets_and_the_conversation_name_people_from_the_desks_list(
+    ana, django_assert_num_queries
+):
+    bruno = AttendantFactory(bot=ana.bot, name="Bruno")
+    elsewhere = AttendantFactory(name="Carla")  # another Desk's: read, once
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    for holder in (bruno, elsewhere, None):
+        old = TicketFactory(bot=ana.bot, contact=ticket.contact, status="closed_attendant")
+        type(old).objects.filter(pk=old.pk).update(attendant=holder)
+        message = MessageFactory(contact=ticket.contact, text=f"de {holder}", outbound=True)
+        TicketMessageFactory(ticket=old, message=message, attendant=holder)
+    say(ticket, "Oi")
+    people = workspace.desk_people(bot_id=ana.bot_id)
+    with django_assert_num_queries(2):  # the tickets, then Carla
+        given = workspace.previous_tickets(ticket=ticket, people=people)
+        holders = [t.attendant for t in given]
+    joined = workspace.previous_tickets(ticket=ticket)
+    assert [(t.pk, t.attendant) for t in given] == [(t.pk, t.attendant) for t in joined]
+    assert set(holders) == {bruno, elsewhere, None}
+    with django_assert_num_queries(2):
+        history = selectors.conversation(contact=ticket.contact, routing=False, people=people)
+        shown = [getattr(getattr(m, "ticket_link", None), "attendant", None) for m in history]
+    plain = selectors.conversation(contact=ticket.contact, routing=False)
+    assert shown == [getattr(getattr(m, "ticket_link", None), "attendant", None) for m in plain]
