@@ -274,3 +274,32 @@ def test_the_simulator_refuses_a_file_address_that_is_not_a_web_link(client, des
     assert not Message.objects.exists()
     tags = {tag for m in response.context["messages"] for tag in m.extra_tags.split()}
     assert "simulator_media_invalid" in tags
+
+
+@pytest.mark.parametrize(
+    "text", ["Oi", "duas\nlinhas\r\ne <b>tags</b> & “aspas”", "", None, "  espaços  "]
+)
+def test_a_text_bubble_is_what_the_partial_renders(text):
+    """The tag writes plain texts itself; the partial stays the reference for every kind."""
+    from django.template import Context, Template
+    from django.template.loader import get_template
+
+    message = Message(text=text, kind="text", payload={})
+    written = Template("{% load desk_messages %}{% message_content m %}").render(
+        Context({"m": message})
+    )
+    assert message_view(message)["kind"] == "text"
+    partial = get_template("desk/_message_content.html").render(
+        {"c": message_view(message), "message": message}
+    )
+    assert written == partial
+
+
+def test_other_kinds_still_render_through_the_partial():
+    from django.template import Context, Template
+
+    message = Message(text="", kind="text", payload={"type": "application/x-poll", "content": {}})
+    written = Template("{% load desk_messages %}{% message_content m %}").render(
+        Context({"m": message})
+    )
+    assert 'data-content="other"' in written
