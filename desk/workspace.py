@@ -268,8 +268,9 @@ def transfer_choices(
     exclude = {a.pk for a in (me, ticket.attendant) if a is not None}
     people = [person for person in people if person.pk not in exclude]
     labels = dict(Attendant.Status.choices)
-    for person in people:  # read by the template once per attendant: no get_status_display
+    for person in people:  # what the option prints, worded once here: no filters per option
         person.status_label = labels.get(person.status, person.status)
+        person.transfer_label = f"{person.name or person.email} ({person.status_label})"
     return teams, people
 
 

@@ -223,6 +223,8 @@ def test_a_ticket_gets_its_people_from_its_desks_list(ana, django_assert_num_que
         assert ticket.meant_for == elsewhere
     _teams, others = workspace.transfer_choices(ticket=ticket, me=ana, people=people)
     assert others == [bruno]
+    as_template = Template("{{ a.name|default:a.email }} ({{ a.get_status_display }})")
+    assert others[0].transfer_label == as_template.render(Context({"a": bruno}))
 
 
 def test_the_conversation_labels_each_bubble_as_the_template_filters_did(ana):
