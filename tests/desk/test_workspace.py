@@ -317,3 +317,48 @@ def test_previous_tickets_and_the_conversation_name_people_from_the_desks_list(
         shown = [getattr(getattr(m, "ticket_link", None), "attendant", None) for m in history]
     plain = selectors.conversation(contact=ticket.contact, routing=False)
     assert shown == [getattr(getattr(m, "ticket_link", None), "attendant", None) for m in plain]
+
+
+def _reaching_world(ana):
+    from campaigns.models import DeskSend
+
+    ticket = TicketFactory(bot=ana.bot, open=True, attendant=ana)
+    sent = [
+        RecipientFactory(contact=ticket.contact, sent=True, campaign__bot=ana.bot)
+        for _ in range(6)  # one more than the panel shows
+    ]
+    RecipientFactory(contact=ticket.contact, campaign__bot=ana.bot)  # not sent
+    DeskSend.objects.create(campaign=sent[2].campaign, attendant=ana, contact=ticket.contact)
+    return ticket
+
+
+def _assert_reaching(ticket):
+    """The panel's statement reads what the ORM read (its former values_list) did."""
+    from campaigns.desk_panel import SHOWN, _label
+    from campaigns.models import Recipient
+
+    rows = (
+        Recipient.objects.filter(contact=ticket.contact, sent_at__isnull=False)
+        .order_by("-sent_at", "-id")
+        .values_list(
+            "sent_at", "campaign__name", "campaign__template__name", "campaign__desk_send__id",
+            "campaign__desk_send__attendant__name", "campaign__desk_send__attendant__email",
+        )[:SHOWN]
+    )  # fmt: skip
+    expected = [
+        (_label(name, template, sender if send else None), at)
+        for at, name, template, send, *sender in rows
+    ]
+    reached = workspace.reached_by(contact=ticket.contact)
+    assert [(r.label, r.at) for r in reached] == expected
+    assert len(expected) == SHOWN and any("Ana Souza" in label for label, _at in expected)
+
+
+def test_the_campaigns_that_reached_a_contact_read_as_the_orm_did(ana):
+    _assert_reaching(_reaching_world(ana))
+
+
+@pytest.mark.postgres
+def test_the_campaigns_that_reached_a_contact_on_postgresql(ana):
+    require_postgres()
+    _assert_reaching(_reaching_world(ana))
