@@ -235,9 +235,29 @@ def give_attendants(holders: list, people: list[Attendant]) -> None:
             holder.attendant = by_id[holder.attendant_id]
 
 
+_PEOPLE = Attendant._meta.concrete_fields
+_PEOPLE_TEMPLATE = """SELECT {columns} FROM {table} WHERE bot_id = %s ORDER BY name, email"""
+_PEOPLE_SQL = _PEOPLE_TEMPLATE.format(
+    columns=", ".join(f.column for f in _PEOPLE), table=Attendant._meta.db_table
+)
+_PEOPLE_TIMES = [i for i, f in enumerate(_PEOPLE) if f.get_internal_type() == "DateTimeField"]
+
+
 def desk_people(*, bot_id: int) -> list[Attendant]:
-    """Every attendant of a Desk, by name: the transfer list, and the people of its tickets."""
-    return list(Attendant.objects.filter(bot_id=bot_id).order_by("name", "email"))
+    """Every attendant of a Desk, by name: the transfer list, and the people of its tickets.
+
+    A written statement (every column, as the ORM reads them): the ticket page reads thirty
+    attendants on each load, and compiling the read cost more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PEOPLE_SQL, [bot_id])
+        rows = cursor.fetchall()
+    names, db, people = [f.attname for f in _PEOPLE], connection.alias, []
+    for row in rows:
+        values = list(row)
+        for i in _PEOPLE_TIMES:
+            values[i] = _aware(values[i])  # naive (or text) on SQLite
+        people.append(Attendant.from_db(db, names, values))
+    return people
 
 
 def attach_people(ticket: Ticket, people: list[Attendant]) -> None:

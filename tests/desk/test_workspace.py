@@ -362,3 +362,32 @@ def test_the_campaigns_that_reached_a_contact_read_as_the_orm_did(ana):
 def test_the_campaigns_that_reached_a_contact_on_postgresql(ana):
     require_postgres()
     _assert_reaching(_reaching_world(ana))
+
+
+def _assert_desk_people(ana):
+    """The written statement reads every field as the ORM does, in the same order."""
+    from desk.models import Attendant
+
+    AttendantFactory(bot=ana.bot, name="Bruno", status="pause")
+    AttendantFactory(bot=ana.bot, name="", email="zeca@example.com")
+    AttendantFactory(name="Alheio")  # another Desk's
+    Attendant.objects.filter(pk=ana.pk).update(
+        last_seen_at=timezone.now(), status_changed_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    fields = [f.attname for f in Attendant._meta.concrete_fields]
+    orm = Attendant.objects.filter(bot_id=ana.bot_id).order_by("name", "email")
+    read = workspace.desk_people(bot_id=ana.bot_id)
+    as_rows = [[getattr(a, name) for name in fields] for a in read]
+    assert as_rows == [[getattr(a, name) for name in fields] for a in orm]
+    (me,) = [a for a in read if a.pk == ana.pk]
+    assert len(read) == 3 and me.last_seen_at.tzinfo is not None
+
+
+def test_the_desks_people_read_as_the_orm_does(ana):
+    _assert_desk_people(ana)
+
+
+@pytest.mark.postgres
+def test_the_desks_people_on_postgresql(ana):
+    require_postgres()
+    _assert_desk_people(ana)
