@@ -89,6 +89,7 @@ class ChaosResult:
     wall_seconds: float
     campaign_status: str
     kills: int
+    workers_died_alone: list[str]
     redis_restarts: int
     gateway_faults: dict[str, int]
     inbound_during_outage: dict[int, int]
@@ -109,6 +110,7 @@ class ChaosResult:
             f"wall time: {self.wall_seconds:.0f} s",
             f"chaos: {self.kills} worker kills, {self.redis_restarts} Redis restart, "
             f"gateway faults {self.gateway_faults}",
+            f"workers that exited on their own: {', '.join(self.workers_died_alone) or 'none'}",
             f"inbound burst during the outage answered: {statuses or 'nothing'}; "
             f"recorded after redelivery: {self.inbound_recorded}, "
             f"acknowledged but lost: {self.inbound_acknowledged_lost}",
@@ -311,6 +313,7 @@ def _result(driver: _Driver, wall: float, reconciled: int) -> ChaosResult:
 
     config, campaign, fake, inbound = driver.config, driver.campaign, driver.fake, driver.inbound
 
+    driver.processes.note_dead_workers()
     campaign.refresh_from_db()
     counts = collections.Counter(fake.sent_message_ids())
     prefix = f"c{campaign.pk}r"
@@ -345,6 +348,7 @@ def _result(driver: _Driver, wall: float, reconciled: int) -> ChaosResult:
         wall_seconds=wall,
         campaign_status=campaign.status,
         kills=driver.processes.kills,
+        workers_died_alone=driver.processes.died_alone,
         redis_restarts=driver.redis.restarts,
         gateway_faults=fake.chaos_counts(),
         inbound_during_outage=dict(driver.outage_answers),

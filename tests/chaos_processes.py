@@ -98,6 +98,9 @@ class Processes:
         self.workers: list[subprocess.Popen | None] = [None] * config.workers
         self.others: list[subprocess.Popen] = []
         self.kills = 0
+        # Workers found dead when nobody killed them: a broker or database fault must never make a
+        # worker exit on its own (celery 5.7.0 did, on a Redis restart).
+        self.died_alone: list[str] = []
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         log = (self.log_dir / f"{name}.log").open("a")
@@ -133,7 +136,17 @@ class Processes:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
             self.kills += 1
+        else:
+            self.note_dead_workers()
         self.start_worker(index)
+
+    def note_dead_workers(self) -> None:
+        """Record each worker that exited although nobody killed it (see its log in log_dir)."""
+        for index, process in enumerate(self.workers):
+            if process is not None and process.poll() is not None:
+                note = f"worker{index} exited with code {process.returncode}"
+                if note not in self.died_alone:
+                    self.died_alone.append(note)
 
     def stop(self) -> None:
         for process in [p for p in self.workers if p is not None] + self.others:
