@@ -61,14 +61,6 @@ def is_supervisor(*, user, bot: Bot) -> bool:
     return has_role(user, bot, [BotMembership.Role.ADMIN])
 
 
-def open_tickets_of(*, attendant: Attendant) -> QuerySet[Ticket]:
-    return (
-        Ticket.objects.filter(attendant=attendant, status=TicketStatus.OPEN)
-        .select_related("contact", "team")
-        .order_by("opened_at", "id")
-    )
-
-
 TICKET_RELATED = ("contact", "team", "attendant", "requested_attendant", "meant_for", "bot")
 
 

@@ -55,15 +55,6 @@ def message_id_for(recipient: Recipient) -> str:
     return f"c{recipient.campaign_id}r{recipient.pk}"
 
 
-def transmit(
-    *, pool: ThreadPoolExecutor, recipients: Sequence[Recipient], gateway, workers: int = 1
-) -> list[SentRecord | Failure]:
-    """Send every claimed recipient on the pool; their outcomes, in order (``sends_start`` then
-    ``sends_outcomes``)."""
-    chunk = sends_start(pool=pool, recipients=recipients, gateway=gateway, workers=workers)
-    return sends_outcomes(chunk)
-
-
 class ChunkSends:
     """A chunk's sends on the pool: ``workers`` senders taking its recipients in turn.
 
