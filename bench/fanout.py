@@ -3,14 +3,14 @@
     python bench/fanout.py [--recipients 20000] [--workers 1] [--smoke]
 
 Sends every recipient of one bulk campaign through the real engine (chunks claimed in one
-statement, sent ``SENDING_CONCURRENCY`` at a time over the blip gateway's kept-alive
-connections, recorded in one transaction each: Sent, channel log, routing, WhatsApp
-identities) with the rate limit lifted, on forked worker processes taking the batches
-``start_sending`` makes, as Celery workers do; then, in the same run, the same HTTP client
-posting the same requests (identity lookup, context command, template message) in a plain loop
-on as many processes. The fake server runs in its own process. Prints messages/second of both
-and the ratio. SQLite in a temporary file by default; PostgreSQL when DATABASE_URL is set (a
-``<name>_bench`` database is created and dropped).
+statement, sent up to ``SENDING_CONCURRENCY`` at a time, as many as the worker finds fastest,
+over the blip gateway's kept-alive connections, recorded in one transaction each: Sent, channel
+log, routing, WhatsApp identities) with the rate limit lifted, on forked worker processes
+taking the batches ``start_sending`` makes, as Celery workers do; then, in the same run, the
+same HTTP client posting the same requests (identity lookup, context command, template message)
+in a plain loop on as many processes. The fake server runs in its own process. Prints
+messages/second of both and the ratio. SQLite in a temporary file by default; PostgreSQL when
+DATABASE_URL is set (a ``<name>_bench`` database is created and dropped).
 
 The metric is the engine's messages/s over the plain loop's; the goal is ≥ 0.8. A message sent
 twice, or a recipient left unsent, is a failure at any size.

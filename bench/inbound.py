@@ -288,7 +288,8 @@ def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: s
     # works the queue off after each message (not timed) and counts those statements apart.
     from celery import current_app
 
-    current_app.conf.task_always_eager = False
+    # Both names: celery 5.6 reads the Django setting's namespaced key before the plain one.
+    current_app.conf.update(task_always_eager=False, CELERY_TASK_ALWAYS_EAGER=False)
     client = Client()
     rng = random.Random(7)
     everyone = rng.sample(range(contacts), min(contacts, messages))
@@ -312,8 +313,9 @@ def _measure(contacts: int, messages: int, rounds: int, round_no: int, secret: s
         target = response.json()["target"]
         targets[target] = targets.get(target, 0) + 1
         with CaptureQueriesContext(connection) as worker:
-            if _work_off(current_app) != 1:
-                raise RuntimeError("a message did not enqueue exactly one after-commit task")
+            ran = _work_off(current_app)
+            if ran != 1:
+                raise RuntimeError(f"a message enqueued {ran} after-commit tasks, not one (#{n})")
         after.append(_statements(worker.captured_queries))
     _check_effects_ran()
     return {"latencies": latencies, "queries": queries, "after": after, "targets": targets}

@@ -15,13 +15,16 @@ def _empty_cache():
     cached bot configuration keyed by an id the next test reuses would outlive its rows)."""
     from django.core.cache import cache
 
+    from campaigns.sending.inflight import forget as in_flight_forget
     from desk.inbound_config import config_forget
 
     cache.clear()
     config_forget()
+    in_flight_forget()
     yield
     cache.clear()
     config_forget()
+    in_flight_forget()
 
 
 @pytest.fixture

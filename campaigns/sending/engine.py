@@ -3,8 +3,9 @@
 A batch (a task's list of ids) is worked in chunks of ``SENDING_CHUNK_SIZE`` (fewer when the
 bot's rate limit would make a chunk last more than ``CHUNK_SECONDS``): one statement
 claims the chunk (``claims.recipients_claim``: Pending → Sending, compare-and-set, so R17 holds
-whatever retries, crashes or concurrent workers), its sends go out ``SENDING_CONCURRENCY`` at a
-time over kept-alive connections (``transmit``), then one transaction records the whole chunk
+whatever retries, crashes or concurrent workers), its sends go out several at a time (at most
+``SENDING_CONCURRENCY``; how many is learnt from the gateway's pace, ``inflight``) over
+kept-alive connections (``transmit``), then one transaction records the whole chunk
 (``claims.recipients_record``) — while the next chunk's sends are already going out. A send
 whose answer was lost is never retried: the recipient ends Failed "unknown outcome" unless a
 delivery event later proves it arrived. A worker dying mid-batch leaves at most its two chunks
@@ -34,6 +35,7 @@ from campaigns.sending.codes import (  # noqa: F401 (the engine's codes, importe
     UNKNOWN_OUTCOME,
 )
 from campaigns.sending.effects import SentRecord
+from campaigns.sending.inflight import in_flight_for
 from campaigns.sending.transmit import (
     SEND_ATTEMPTS,
     ChunkError,
@@ -50,7 +52,8 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 100  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE)
 CHUNK_SECONDS = 1  # ... but never more than this many seconds of the bot's rate limit
-CONCURRENCY = 8  # sends in flight per worker process (setting SENDING_CONCURRENCY)
+CONCURRENCY = 8  # at most this many sends in flight per worker process (SENDING_CONCURRENCY);
+# how many below it is learnt from the gateway's pace (``inflight``)
 
 S = Recipient.Status
 
@@ -92,10 +95,11 @@ def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
     error stops the batch.
     """
     size = chunk_size(rate_per_second=campaign.bot.rate_limit_per_second)
-    workers = max(1, getattr(settings, "SENDING_CONCURRENCY", CONCURRENCY))
+    ceiling = max(1, getattr(settings, "SENDING_CONCURRENCY", CONCURRENCY))
+    tuner = in_flight_for(bot_id=campaign.bot_id, ceiling=ceiling)
     gateway = get_gateway(defer_identities=True)
     sent = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
+    with ThreadPoolExecutor(max_workers=ceiling, thread_name_prefix="send") as pool:
         on_the_wire = None  # the chunk going out (``ChunkSends``)
         try:
             for start in range(0, len(ids), size):
@@ -103,13 +107,14 @@ def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
                 previous, on_the_wire = on_the_wire, None
                 if claimed:
                     on_the_wire = sends_start(
-                        pool=pool, recipients=claimed, gateway=gateway, workers=workers
-                    )
+                        pool=pool, recipients=claimed, gateway=gateway,
+                        workers=tuner.choose(), after=previous,
+                    )  # fmt: skip
                 if previous is not None:
-                    sent += _chunk_finish(campaign, previous, gateway)
+                    sent += _chunk_finish(campaign, previous, gateway, tuner)
             if on_the_wire is not None:
                 last, on_the_wire = on_the_wire, None
-                sent += _chunk_finish(campaign, last, gateway)
+                sent += _chunk_finish(campaign, last, gateway, tuner)
         except BaseException:
             if on_the_wire is not None:
                 _chunk_finish_quietly(campaign, on_the_wire, gateway)
@@ -117,10 +122,12 @@ def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
     return sent
 
 
-def _chunk_finish(campaign: Campaign, chunk: ChunkSends, gateway) -> int:
+def _chunk_finish(campaign: Campaign, chunk: ChunkSends, gateway, tuner=None) -> int:
     """Wait for a chunk's sends and record them in one transaction; how many moved to Sent."""
     try:
         outcomes = sends_outcomes(chunk)
+        if tuner is not None:
+            tuner.observe(chunk.senders, len(chunk.recipients), chunk.seconds())
     except ChunkError as error:
         # What the gateway accepted is recorded before the error stops the batch.
         identities = gateway.take_resolved_identities()

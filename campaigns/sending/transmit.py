@@ -9,6 +9,7 @@ never touch the database (each would open a connection of its own).
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,22 +60,51 @@ class ChunkSends:
     """A chunk's sends on the pool: ``workers`` senders taking its recipients in turn.
 
     One task per sender rather than one per send: a future per message cost a lock, a condition
-    and two thread wake-ups each, about 4 % of a worker's CPU.
+    and two thread wake-ups each, about 4 % of a worker's CPU. The senders begin once the chunk
+    ``after`` has had its last answer, so exactly ``workers`` sends are in flight while the
+    chunk before is recorded, and ``started``/``ended`` bound this chunk's sends alone
+    (``inflight`` learns from them).
     """
 
-    def __init__(self, pool: ThreadPoolExecutor, recipients: Sequence[Recipient], gateway, workers):
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        recipients: Sequence[Recipient],
+        gateway,
+        workers: int,
+        after: ChunkSends | None = None,
+    ):
         self.recipients = list(recipients)
         self.results: list = [None] * len(self.recipients)
         self._turn = itertools.count()  # next() on it is atomic: each recipient goes out once
-        senders = max(1, min(workers, len(self.recipients)))
-        self.futures: list[Future] = [pool.submit(self._send, gateway) for _ in range(senders)]
+        self.senders = max(1, min(workers, len(self.recipients)))
+        self.started = self.ended = 0.0
+        self.answered = threading.Event()  # set when its last sender is done
+        self._left, self._lock = self.senders, threading.Lock()
+        self._after = after
+        self.futures: list[Future] = [pool.submit(self._send, gateway) for _ in range(self.senders)]
 
     def _send(self, gateway) -> None:
-        while (i := next(self._turn)) < len(self.recipients):
-            try:
-                self.results[i] = send_one(recipient=self.recipients[i], gateway=gateway)
-            except Exception as exc:  # a bug in one send must not stop the others
-                self.results[i] = _Broken(exc)
+        try:
+            if self._after is not None:
+                self._after.answered.wait()
+            with self._lock:
+                self.started = self.started or time.perf_counter()
+            while (i := next(self._turn)) < len(self.recipients):
+                try:
+                    self.results[i] = send_one(recipient=self.recipients[i], gateway=gateway)
+                except Exception as exc:  # a bug in one send must not stop the others
+                    self.results[i] = _Broken(exc)
+        finally:
+            with self._lock:
+                self._left -= 1
+                if not self._left:
+                    self.ended = time.perf_counter()
+                    self.answered.set()
+
+    def seconds(self) -> float:
+        """How long its sends took, first start to last answer (after ``sends_outcomes``)."""
+        return self.ended - self.started if self.started else 0.0
 
 
 class _Broken(NamedTuple):
@@ -82,11 +112,16 @@ class _Broken(NamedTuple):
 
 
 def sends_start(
-    *, pool: ThreadPoolExecutor, recipients: Sequence[Recipient], gateway, workers: int
+    *,
+    pool: ThreadPoolExecutor,
+    recipients: Sequence[Recipient],
+    gateway,
+    workers: int,
+    after: ChunkSends | None = None,
 ) -> ChunkSends:
     """Put the claimed recipients' sends on the pool and return at once, so the caller can
-    record the previous chunk while these go out."""
-    return ChunkSends(pool, recipients, gateway, workers)
+    record the previous chunk while these go out (once ``after``'s sends are answered)."""
+    return ChunkSends(pool, recipients, gateway, workers, after)
 
 
 def sends_outcomes(chunk: ChunkSends) -> list[SentRecord | Failure]:
