@@ -300,8 +300,12 @@ class OptOutSource(models.TextChoices):
 
 
 class Contact(models.Model):
-    bot = models.ForeignKey(
-        Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="contacts"
+    bot = models.ForeignKey(  # indexed by the (bot, phone) unique constraint, which leads with it
+        Bot,
+        verbose_name=_("bot"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        db_index=False,
     )
     phone = models.CharField(_("phone"), max_length=20)
     # What Blip's account lookup returned for the phone, or the node a reply came from (R18):
@@ -446,8 +450,12 @@ class Message(models.Model):
     bot = models.ForeignKey(
         Bot, verbose_name=_("bot"), on_delete=models.CASCADE, related_name="messages"
     )
-    contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="messages"
+    contact = models.ForeignKey(  # indexed by message_contact_time, which leads with it
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
