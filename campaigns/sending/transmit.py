@@ -102,6 +102,11 @@ class ChunkSends:
                     self.ended = time.perf_counter()
                     self.answered.set()
 
+    def release(self) -> None:
+        """Its senders are done: let go of the chunk before (else a batch's chunks would hold on
+        to each other, and their recipients, until the batch ends)."""
+        self._after = None
+
     def seconds(self) -> float:
         """How long its sends took, first start to last answer (after ``sends_outcomes``)."""
         return self.ended - self.started if self.started else 0.0
@@ -132,6 +137,7 @@ def sends_outcomes(chunk: ChunkSends) -> list[SentRecord | Failure]:
     """
     for future in chunk.futures:
         future.result()
+    chunk.release()
     outcomes = [r for r in chunk.results if not isinstance(r, _Broken)]
     broken = [r.error for r in chunk.results if isinstance(r, _Broken)]
     if broken:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from campaigns.models import Campaign, Recipient
-from campaigns.sending import engine, inflight
+from campaigns.sending import engine, inflight, transmit
 from campaigns.sending.inflight import InFlight
 from tests.campaigns.factories import bulk_campaign_with_recipients
 
@@ -155,3 +155,25 @@ def test_the_engine_learns_from_each_chunk(settings, monkeypatch):
     assert 4 in tuner.rates and len(tuner.rates) >= 2  # the ceiling and at least one probe
     assert tuner.best() == 4
     assert gateway.most == 4
+
+
+@pytest.mark.django_db
+def test_a_finished_chunk_lets_go_of_the_one_before(settings, monkeypatch):
+    """Each chunk waits for the one before; once recorded it drops it, so a batch's chunks do
+    not hold each other (and their recipients) until the batch ends."""
+    settings.SENDING_CHUNK_SIZE = 10
+    gateway = CountingGateway(pause=0)
+    monkeypatch.setattr(engine, "get_gateway", lambda **options: gateway)
+    made = []
+    original = transmit.ChunkSends.__init__
+
+    def remember(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(transmit.ChunkSends, "__init__", remember)
+    campaign = bulk_campaign_with_recipients(40, status=Campaign.Status.SENDING)
+    ids = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
+    assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 40
+    assert len(made) == 4
+    assert [chunk._after for chunk in made] == [None] * 4
