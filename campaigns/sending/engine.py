@@ -127,7 +127,10 @@ def _chunk_finish(campaign: Campaign, chunk: ChunkSends, gateway, tuner=None) ->
     try:
         outcomes = sends_outcomes(chunk)
         if tuner is not None:
-            tuner.observe(chunk.senders, len(chunk.recipients), chunk.seconds())
+            tuner.observe(
+                chunk.senders, len(chunk.recipients), chunk.seconds(),
+                cpu_seconds=chunk.cpu_seconds(), busy=chunk.machine_busy(),
+            )  # fmt: skip
     except ChunkError as error:
         # What the gateway accepted is recorded before the error stops the batch.
         identities = gateway.take_resolved_identities()

@@ -16,11 +16,21 @@ cores are all busy the CPU one worker saves is another worker's (two workers on 
 1,040–1,150 msg/s with one sender each, 990–1,050 when each took the higher of two numbers that
 looked alike to it). The measurements are per process and per bot (each bot has its own gateway
 keys and rate limit).
+
+A worker's own pace is not the whole story once the machine's cores are all busy (``SATURATED``):
+then a worker that adds senders sends faster mostly by taking CPU from its neighbours (the
+other workers, the database), and every message costs more CPU than before, so the machine as
+a whole sends less — two workers on two cores each climbed to four senders, each faster than
+at one, together 0.66× the plain loop where one sender each gave 0.73–0.91×. So each chunk's
+CPU per message (the process's) is kept beside its pace, and on a full machine a number whose
+messages cost more than ``DEARER`` above the cheapest number's is out of the running. Far from
+the gateway the senders mostly wait, their messages cost no more, and the climb is as before.
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 PROBE_EVERY = 8  # chunks between two tries of a number next to the current one ...
 PROBE_EVERY_MOST = 64  # ... doubled after each try that was clearly worse, up to this
@@ -32,6 +42,9 @@ TIE = 0.05  # a lower number within 5 % of the best is as good, and cheaper: it 
 SWITCH_UP = 0.08  # a higher number must beat the current one by 8 % ...
 SWITCH_UP_SAMPLES = 2  # ... over at least two recent chunks (one chunk's pace is noisy)
 MIN_SENDS = 10  # a chunk smaller than this says little about the rate: not counted
+SATURATED = 0.9  # the machine is full when this share of its CPU time was busy ...
+DEARER = 0.10  # ... and then a number whose messages cost 10 % more CPU than the cheapest is out
+_PROC_STAT = Path("/proc/stat")
 
 
 class InFlight:
@@ -54,6 +67,8 @@ class InFlight:
         self.levels = [*levels, self.ceiling]  # 1, 2, 4, … and the ceiling itself
         self.current = self.ceiling
         self.rates: dict[int, float] = {}  # senders → messages per second (moving average)
+        self.costs: dict[int, float] = {}  # senders → CPU seconds per message (moving average)
+        self.busy: float | None = None  # share of the machine's CPU busy (moving average)
         self._samples: dict[int, int] = {}  # senders → chunks in its average
         self._measured_at: dict[int, int] = {}  # senders → chunk of its last measurement
         self._every: dict[int, int] = {}  # senders → chunks between its tries
@@ -85,35 +100,68 @@ class InFlight:
             self._next_try[n] = self._chunk + self._every.get(n, PROBE_EVERY)
             return n
 
-    def observe(self, senders: int, sends: int, seconds: float) -> None:
-        """A chunk of ``sends`` messages went out in ``seconds`` with ``senders`` in flight."""
+    def observe(
+        self,
+        senders: int,
+        sends: int,
+        seconds: float,
+        cpu_seconds: float | None = None,
+        busy: float | None = None,
+    ) -> None:
+        """A chunk of ``sends`` messages went out in ``seconds`` with ``senders`` in flight,
+        using ``cpu_seconds`` of this process's CPU while the machine's CPU was ``busy`` (0–1)."""
         if senders not in self.levels or sends < MIN_SENDS or seconds <= 0:
             return
         rate = sends / seconds
         with self._lock:
             old, at = self.rates.get(senders), self._measured_at.get(senders, 0)
-            if old is not None and self._chunk - at <= STALE:
+            fresh = old is not None and self._chunk - at <= STALE
+            if fresh:
                 self.rates[senders] = old + WEIGHT * (rate - old)
                 self._samples[senders] += 1
             else:
                 self.rates[senders], self._samples[senders] = rate, 1
+            if cpu_seconds is not None and cpu_seconds >= 0:
+                cost, old_cost = cpu_seconds / sends, self.costs.get(senders)
+                self.costs[senders] = (
+                    old_cost + WEIGHT * (cost - old_cost)
+                    if fresh and old_cost is not None
+                    else cost
+                )
+            if busy is not None:
+                self.busy = busy if self.busy is None else self.busy + WEIGHT * (busy - self.busy)
             self._measured_at[senders] = self._chunk
             every = self._every.get(senders, PROBE_EVERY)
-            if rate < max(self.rates.values()) * (1 - CLEARLY_WORSE):
+            if rate < max(self.rates.values()) * (1 - CLEARLY_WORSE) or not self._affordable(
+                senders
+            ):
                 self._every[senders] = min(every * 2, PROBE_EVERY_MOST)
             else:
                 self._every[senders] = PROBE_EVERY
             self._move()
 
+    def saturated(self) -> bool:
+        """Whether the machine's cores have lately been all busy."""
+        return self.busy is not None and self.busy >= SATURATED
+
+    def _affordable(self, senders: int) -> bool:
+        """Not dearer per message than the cheapest number by ``DEARER``, on a full machine."""
+        if not self.saturated() or senders not in self.costs:
+            return True
+        return self.costs[senders] <= min(self.costs.values()) * (1 + DEARER)
+
     def _move(self) -> None:
-        """Take a lower number that is as fast, or a higher one that is clearly faster."""
-        if self.current not in self.rates:
-            self.current = max(self.rates, key=self.rates.__getitem__)
+        """Take a lower number that is as fast, or a higher one that is clearly faster; on a full
+        machine, only among the numbers whose messages are not dearer (``_affordable``)."""
+        rates = {n: r for n, r in self.rates.items() if self._affordable(n)}
+        if self.current not in rates:
+            top = max(rates.values())
+            self.current = min(n for n, r in rates.items() if r >= top * (1 - TIE))
             return
-        here = self.rates[self.current]
-        top = max(self.rates.values())
+        here = rates[self.current]
+        top = max(rates.values())
         cheaper = [
-            n for n in self.levels if n < self.current and self.rates.get(n, 0) >= top * (1 - TIE)
+            n for n in self.levels if n < self.current and rates.get(n, 0) >= top * (1 - TIE)
         ]
         if cheaper:
             self.current = cheaper[0]
@@ -122,11 +170,34 @@ class InFlight:
             n
             for n in self.levels
             if n > self.current
-            and self.rates.get(n, 0) > here * (1 + SWITCH_UP)
+            and rates.get(n, 0) > here * (1 + SWITCH_UP)
             and self._samples.get(n, 0) >= SWITCH_UP_SAMPLES
         ]
         if faster:
-            self.current = max(faster, key=self.rates.__getitem__)
+            self.current = max(faster, key=rates.__getitem__)
+
+
+def machine_ticks() -> tuple[int, int] | None:
+    """The machine's (busy, total) CPU time since boot, in ticks (Linux), else None.
+
+    The busy share over a chunk is the difference of two readings (``busy_between``).
+    """
+    try:
+        with _PROC_STAT.open() as stat:
+            fields = [int(v) for v in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    if len(fields) < 5:
+        return None
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_between(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """Share of the machine's CPU busy between two ``machine_ticks`` readings, or None."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 _by_bot: dict[tuple[int, int], InFlight] = {}

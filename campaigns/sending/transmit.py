@@ -36,6 +36,7 @@ from campaigns.sending.codes import (
     UNKNOWN_OUTCOME,
 )
 from campaigns.sending.effects import SentRecord
+from campaigns.sending.inflight import busy_between, machine_ticks
 from campaigns.sending.ratelimit import get_limiter
 from campaigns.sending.render import components_for
 
@@ -63,7 +64,7 @@ class ChunkSends:
     and two thread wake-ups each, about 4 % of a worker's CPU. The senders begin once the chunk
     ``after`` has had its last answer, so exactly ``workers`` sends are in flight while the
     chunk before is recorded, and ``started``/``ended`` bound this chunk's sends alone
-    (``inflight`` learns from them).
+    (``inflight`` learns from them, and from the CPU the process and the machine spent meanwhile).
     """
 
     def __init__(
@@ -79,6 +80,8 @@ class ChunkSends:
         self._turn = itertools.count()  # next() on it is atomic: each recipient goes out once
         self.senders = max(1, min(workers, len(self.recipients)))
         self.started = self.ended = 0.0
+        self._cpu = [0.0, 0.0]  # the process's CPU time at the start and at the end
+        self._ticks: list = [None, None]  # the machine's (``machine_ticks``) likewise
         self.answered = threading.Event()  # set when its last sender is done
         self._left, self._lock = self.senders, threading.Lock()
         self._after = after
@@ -89,7 +92,9 @@ class ChunkSends:
             if self._after is not None:
                 self._after.answered.wait()
             with self._lock:
-                self.started = self.started or time.perf_counter()
+                if not self.started:
+                    self.started = time.perf_counter()
+                    self._cpu[0], self._ticks[0] = time.process_time(), machine_ticks()
             while (i := next(self._turn)) < len(self.recipients):
                 try:
                     self.results[i] = send_one(recipient=self.recipients[i], gateway=gateway)
@@ -100,6 +105,7 @@ class ChunkSends:
                 self._left -= 1
                 if not self._left:
                     self.ended = time.perf_counter()
+                    self._cpu[1], self._ticks[1] = time.process_time(), machine_ticks()
                     self.answered.set()
 
     def release(self) -> None:
@@ -110,6 +116,15 @@ class ChunkSends:
     def seconds(self) -> float:
         """How long its sends took, first start to last answer (after ``sends_outcomes``)."""
         return self.ended - self.started if self.started else 0.0
+
+    def cpu_seconds(self) -> float | None:
+        """The process's CPU time over those seconds (all its threads: the chunk before is
+        being recorded meanwhile, as it is for every chunk)."""
+        return self._cpu[1] - self._cpu[0] if self.started else None
+
+    def machine_busy(self) -> float | None:
+        """Share of the machine's CPU that was busy over those seconds (None off Linux)."""
+        return busy_between(*self._ticks)
 
 
 class _Broken(NamedTuple):

@@ -83,6 +83,64 @@ def test_noise_does_not_make_it_wander_to_more_senders():
     assert used[1] >= 150
 
 
+def play_on_a_full_machine(tuner: InFlight, rate_of, cost_of, chunks: int, busy: float = 0.97):
+    """``play`` with each chunk's CPU per message (``cost_of``) and the machine's busy share."""
+    used = collections.Counter()
+    for _ in range(chunks):
+        senders = tuner.choose()
+        used[senders] += 1
+        tuner.observe(senders, 100, 100 / rate_of(senders), 100 * cost_of(senders), busy)
+    return used
+
+
+# Two workers on two cores, loopback gateway (measured): each worker alone is faster with more
+# senders, because it takes CPU from the other worker and the database, while each message
+# costs more CPU (the machine as a whole sends less).
+STEALING = {1: 300.0, 2: 360.0, 4: 420.0, 8: 250.0}
+STEALING_COST = {1: 0.0017, 2: 0.0021, 4: 0.0022, 8: 0.0030}
+# A gateway 50 ms away: more senders cost next to nothing more per message.
+FAR_AWAY_COST = {1: 0.0017, 2: 0.0017, 4: 0.0018, 8: 0.00182}
+
+
+@pytest.mark.parametrize(
+    ("rates", "costs", "busy", "settles_on"),
+    [
+        (STEALING, STEALING_COST, 0.97, 1),  # full machine: the dearer numbers are out
+        (STEALING, STEALING_COST, 0.60, 4),  # spare CPU: the fastest, whatever it costs
+        (FAR_AWAY, FAR_AWAY_COST, 0.97, 8),  # full machine, but more senders cost nothing
+        (FAR_AWAY, STEALING_COST, 0.97, 1),  # ... and when they do cost, they are not taken
+    ],
+)
+def test_on_a_full_machine_a_number_whose_messages_cost_more_cpu_is_not_taken(
+    rates, costs, busy, settles_on
+):
+    """The engine is judged by the machine's messages per second, not one worker's: with every
+    core busy a worker adding senders is faster by taking its neighbours' CPU (SPEC §5)."""
+    tuner = InFlight(8)
+    play_on_a_full_machine(tuner, rates.__getitem__, costs.__getitem__, 60, busy)
+    used = play_on_a_full_machine(tuner, rates.__getitem__, costs.__getitem__, 80, busy)
+    assert tuner.best() == settles_on
+    assert used[settles_on] >= 80 * 3 // 4
+    assert tuner.saturated() is (busy >= inflight.SATURATED)
+
+
+def test_the_dearer_numbers_are_tried_less_often_on_a_full_machine():
+    tuner = InFlight(8)
+    used = play_on_a_full_machine(tuner, STEALING.__getitem__, STEALING_COST.__getitem__, 300)
+    assert tuner.best() == 1
+    assert used[1] >= 280  # probes of 2 back off to one in 64 chunks
+
+
+def test_machine_busy_share_from_two_readings():
+    assert inflight.busy_between((100, 1000), (190, 1100)) == pytest.approx(0.9)
+    assert inflight.busy_between(None, (190, 1100)) is None
+    assert inflight.busy_between((100, 1000), (100, 1000)) is None  # no time passed
+    ticks = inflight.machine_ticks()
+    if ticks is not None:  # Linux
+        busy, total = ticks
+        assert 0 <= busy <= total
+
+
 def test_a_small_chunk_is_not_counted():
     tuner = InFlight(8)
     tuner.observe(8, inflight.MIN_SENDS - 1, 0.001)
@@ -155,6 +213,11 @@ def test_the_engine_learns_from_each_chunk(settings, monkeypatch):
     assert 4 in tuner.rates and len(tuner.rates) >= 2  # the ceiling and at least one probe
     assert tuner.best() == 4
     assert gateway.most == 4
+    # Each chunk's CPU per message was kept beside its pace (and, on Linux, the machine's load).
+    assert set(tuner.costs) == set(tuner.rates)
+    assert all(0 <= cost < 0.03 for cost in tuner.costs.values())  # the senders mostly slept
+    if inflight.machine_ticks() is not None:
+        assert tuner.busy is not None and 0 <= tuner.busy <= 1
 
 
 @pytest.mark.django_db
