@@ -50,21 +50,26 @@ def recipients_claim(*, campaign: Campaign, ids: Sequence[int]) -> list[Recipien
         return []
     owner, now = campaign.bot.top_level, timezone.now()
     with transaction.atomic():
-        if owner.messaging_limit is None:
+        if owner.messaging_limit is not None:
+            claimed = _claim_within_limit(campaign, owner, ids, now)
+        elif connection.vendor == "postgresql":
+            # No limit: everyone is admitted, and counted in the window by the claim itself.
+            claimed = _claim(campaign, ids, now, count_in_window=True)
+        else:
             claimed = _claim(campaign, ids, now)
             window_admit(bot=owner, contact_ids=[r.contact_id for r in claimed], now=now)
-        else:
-            claimed = _claim_within_limit(campaign, owner, ids, now)
     for recipient in claimed:
         recipient.campaign = campaign  # loaded once per batch with everything it points to
     return claimed
 
 
-def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[Recipient]:
+def _claim(campaign: Campaign, ids: Sequence[int], now, count_in_window=False) -> list[Recipient]:
     """The compare-and-set itself: the rows won, with their contacts, in id order.
 
     On PostgreSQL the rows come back from the UPDATE itself (a CTE joined to the contacts);
-    elsewhere a SELECT of the ids it returned follows.
+    elsewhere a SELECT of the ids it returned follows. ``count_in_window`` (PostgreSQL): the
+    same statement counts the contacts in the bot's messaging window (R26), as ``window_admit``
+    does for a bot without a limit.
     """
     if not ids:
         return []
@@ -73,7 +78,7 @@ def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[Recipient]:
     where_sql = f"{where} AND campaign_id = %s AND status = %s"
     params = [S.SENDING, now, *params, campaign.pk, S.PENDING]
     if connection.vendor == "postgresql":
-        return _claim_returning_rows(set_sql, where_sql, params)
+        return _claim_returning_rows(set_sql, where_sql, params, now if count_in_window else None)
     won = update_returning(
         table=_TABLE, set_sql=set_sql, where_sql=where_sql, params=params, returning="id"
     )
@@ -81,24 +86,50 @@ def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[Recipient]:
     return list(recipients.order_by("pk"))
 
 
-def _claim_returning_rows(set_sql: str, where_sql: str, params: list) -> list[Recipient]:
-    recipient_fields = Recipient._meta.concrete_fields
-    contact_fields = Contact._meta.concrete_fields
-    columns = [f"won.{f.column}" for f in recipient_fields]
-    columns += [f"c.{f.column}" for f in contact_fields]
+# What the sends and their record read of a claimed recipient and its contact; the other
+# columns (timestamps, the contact's extras) are left deferred, so nothing parses them.
+_RECIPIENT_FIELDS = [
+    Recipient._meta.get_field(name)
+    for name in (
+        "id", "campaign", "contact", "parameters", "status", "gateway_message_id",
+        "failure_code", "attempts", "claimed_at", "sent_at",
+    )
+]  # fmt: skip
+_CONTACT_FIELDS = [
+    Contact._meta.get_field(name)
+    for name in ("id", "bot", "phone", "whatsapp_identity", "name", "opted_out")
+]
+
+
+def _claim_returning_rows(
+    set_sql: str, where_sql: str, params: list, counted_at=None
+) -> list[Recipient]:
+    contacts = Contact._meta.db_table
+    columns = [f"won.{f.column}" for f in _RECIPIENT_FIELDS]
+    columns += [f"c.{f.column}" for f in _CONTACT_FIELDS]
+    # Table and column names come from the models; the values travel as parameters.
+    with_sql = f"WITH won AS (UPDATE {_TABLE} SET {set_sql} WHERE {where_sql} RETURNING *)"  # noqa: S608
+    if counted_at is None:
+        source = contacts
+    else:  # the contacts come back from their own UPDATE: the window count (R26)
+        with_sql += (
+            f", c AS (UPDATE {contacts} SET last_active_message_at = %s FROM won "  # noqa: S608
+            f"WHERE {contacts}.id = won.contact_id RETURNING {contacts}.*)"
+        )
+        params = [*params, counted_at]
+        source = "c"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH won AS (UPDATE {_TABLE} SET {set_sql} WHERE {where_sql} RETURNING *) "  # noqa: S608
-            f"SELECT {', '.join(columns)} FROM won "
-            f"JOIN {Contact._meta.db_table} c ON c.id = won.contact_id ORDER BY won.id",
+            f"{with_sql} SELECT {', '.join(columns)} FROM won "  # noqa: S608
+            f"JOIN {source} c ON c.id = won.contact_id ORDER BY won.id",
             [adapt_value(value) for value in params],
         )
         rows = cursor.fetchall()
-    split = len(recipient_fields)
+    split = len(_RECIPIENT_FIELDS)
     claimed = []
     for row in rows:
-        recipient = _from_row(Recipient, recipient_fields, row[:split])
-        recipient.contact = _from_row(Contact, contact_fields, row[split:])
+        recipient = _from_row(Recipient, _RECIPIENT_FIELDS, row[:split])
+        recipient.contact = _from_row(Contact, _CONTACT_FIELDS, row[split:])
         claimed.append(recipient)
     return claimed
 

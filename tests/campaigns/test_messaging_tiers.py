@@ -105,6 +105,28 @@ def test_R26_unlimited_tier_never_defers(clock):
     campaign, ids = sending_campaign(bot, 300)
     assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 300
     assert not campaign.recipients.filter(deferred_until__isnull=False).exists()
+    # ... and still counts every contact sent in the window (on PostgreSQL the claim's own
+    # statement does it), should the bot move to a limited tier.
+    contacts = Contact.objects.filter(recipients__campaign=campaign)
+    assert contacts.filter(last_active_message_at=clock.now).count() == 300
+
+
+def test_a_claimed_recipient_carries_what_its_send_and_record_read(
+    clock, django_assert_num_queries
+):
+    from campaigns.sending.claims import recipients_claim
+
+    bot = BotFactory(messaging_tier=Bot.MessagingTier.UNLIMITED)
+    campaign, ids = sending_campaign(bot, 3)
+    claimed = recipients_claim(campaign=campaign, ids=ids)
+    assert [r.pk for r in claimed] == sorted(ids) and {r.status for r in claimed} == {S.SENDING}
+    with django_assert_num_queries(0):  # nothing of it is loaded late, one query per recipient
+        for recipient in claimed:
+            contact = recipient.contact
+            assert contact.phone and contact.bot_id == bot.pk and not contact.opted_out
+            assert contact.whatsapp_identity == "" and recipient.parameters is not None
+            assert recipient.campaign is campaign and recipient.attempts == 1
+            assert recipient.claimed_at == clock.now and recipient.gateway_message_id == ""
 
 
 def test_R26_canceling_a_campaign_with_deferred_recipients_ends_them_canceled(tier_250):
