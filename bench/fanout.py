@@ -1,16 +1,19 @@
 """Fan-out: the sending engine against the loopback fake Blip, beside a plain client loop.
 
-    python bench/fanout.py [--recipients 20000] [--workers 1] [--smoke]
+    python bench/fanout.py [--recipients 20000] [--workers 1] [--rounds 4] [--smoke]
 
 Sends every recipient of one bulk campaign through the real engine (chunks claimed in one
 statement, sent up to ``SENDING_CONCURRENCY`` at a time, as many as the worker finds fastest,
 over the blip gateway's kept-alive connections, recorded in one transaction each: Sent, channel
 log, routing, WhatsApp identities) with the rate limit lifted, on forked worker processes
-taking the batches ``start_sending`` makes, as Celery workers do; then, in the same run, the
-same HTTP client posting the same requests (identity lookup, context command, template message)
-in a plain loop on as many processes. The fake server runs in its own process. Prints
-messages/second of both and the ratio. SQLite in a temporary file by default; PostgreSQL when
-DATABASE_URL is set (a ``<name>_bench`` database is created and dropped).
+taking the batches ``start_sending`` makes, as Celery workers do (each settled as a Celery
+worker process is: ``blipportal.ops.memory``); and the same HTTP client posting the same
+requests (identity lookup, context command, template message) for as many recipients in a plain
+loop on as many processes, settled alike. The two take turns, a round each (a quarter of the
+recipients by default), so that a shared machine's drifting speed falls on both alike. The fake
+server runs in its own process. Prints messages/second of both and the ratio. SQLite in a
+temporary file by default; PostgreSQL when DATABASE_URL is set (a ``<name>_bench`` database is
+created and dropped).
 
 The metric is the engine's messages/s over the plain loop's; the goal is ≥ 0.8. A message sent
 twice, or a recipient left unsent, is a failure at any size.
@@ -105,25 +108,42 @@ def serve_fake(conn) -> None:
         while (command := conn.recv()) != "stop":
             if command == "ids":
                 conn.send(fake.sent_message_ids())
-            elif command == "reset":
-                fake.reset()
-                conn.send("ok")
 
 
-def run_pool(label: str, work, jobs: list, workers: int, total: int) -> float:
-    """Run ``work`` over ``jobs`` on forked worker processes, printing progress every 5 s."""
-    from django.db import connections
+def settle() -> None:
+    """A worker process starting, as Celery's ``worker_process_init`` settles it."""
+    from blipportal.ops.memory import process_settle
 
-    connections.close_all()  # a forked child must not share the parent's connection
-    done, last = 0, time.perf_counter()
-    started = last
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for count in pool.imap_unordered(work, jobs):
+    process_settle()
+
+
+class Pool:
+    """Forked worker processes kept for the whole run (a Celery worker's live as long), so a
+    round starts with warm connections and what each worker learnt in the rounds before."""
+
+    def __init__(self, label: str, work, workers: int) -> None:
+        from django.db import connections
+
+        connections.close_all()  # a forked child must not share the parent's connection
+        self.label, self.work = label, work
+        self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=settle)
+        self.seconds = 0.0
+
+    def run(self, jobs: list, total: int) -> int:
+        """Run ``work`` over ``jobs``, printing progress every 5 s; how many it did."""
+        done, last = 0, time.perf_counter()
+        started = last
+        for count in self.pool.imap_unordered(self.work, jobs):
             done += count
             if time.perf_counter() - last >= 5:
                 last = time.perf_counter()
-                print(f"  {label}: {done:,}/{total:,} in {last - started:.0f} s", flush=True)
-    return time.perf_counter() - started
+                print(f"  {self.label}: {done:,}/{total:,} in {last - started:.0f} s", flush=True)
+        self.seconds += time.perf_counter() - started
+        return done
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
 
 
 def engine_job(batch: tuple[int, list[int]]) -> int:
@@ -133,15 +153,15 @@ def engine_job(batch: tuple[int, list[int]]) -> int:
     return send_recipients(campaign_id=campaign_id, recipient_ids=ids)
 
 
-def run_engine(campaign, workers: int) -> float:
+def engine_batches(campaign) -> list[tuple[int, list[int]]]:
+    """The campaign's recipients in batches, as ``start_sending`` splits them."""
     from django.conf import settings
 
     from campaigns.sending import BATCH_SIZE
 
-    size = getattr(settings, "SENDING_BATCH_SIZE", BATCH_SIZE)  # as start_sending splits it
+    size = getattr(settings, "SENDING_BATCH_SIZE", BATCH_SIZE)
     ids = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
-    batches = [(campaign.pk, ids[i : i + size]) for i in range(0, len(ids), size)]
-    return run_pool("engine", engine_job, batches, workers, len(ids))
+    return [(campaign.pk, ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
 _client = None
@@ -169,24 +189,54 @@ def baseline_job(job: tuple[str, range]) -> int:
     return len(part)
 
 
-def run_baseline(fake_url: str, n: int, workers: int) -> float:
-    jobs = [(fake_url, range(i, min(n, i + 200))) for i in range(0, n, 200)]
-    return run_pool("plain loop", baseline_job, jobs, workers, n)
+def baseline_jobs(fake_url: str, n: int) -> list[tuple[str, range]]:
+    return [(fake_url, range(i, min(n, i + 200))) for i in range(0, n, 200)]
+
+
+def rounds_of(jobs: list, rounds: int) -> list[list]:
+    """``jobs`` cut into ``rounds`` consecutive parts of nearly equal size."""
+    return [jobs[i * len(jobs) // rounds : (i + 1) * len(jobs) // rounds] for i in range(rounds)]
+
+
+def run_alternating(engine: Pool, loop: Pool, campaign, fake_url: str, n: int, rounds: int):
+    """The engine and the plain loop take turns, a round each, so that both meet the same
+    machine: a shared machine's speed drifts by tens of percent over minutes, and two runs one
+    after the other would compare the engine at one speed with the loop at another."""
+    batches = engine_batches(campaign)
+    rounds = max(1, min(rounds, len(batches)))
+    engine_rounds = rounds_of(batches, rounds)
+    loop_rounds = rounds_of(baseline_jobs(fake_url, n), rounds)
+    for number, (mine, theirs) in enumerate(zip(engine_rounds, loop_rounds, strict=True), 1):
+        sent = engine.run(mine, n)
+        looped = loop.run(theirs, n)
+        print(
+            f"round {number}/{len(engine_rounds)}: engine {sent:,} in {engine.seconds:.1f} s "
+            f"so far, plain loop {looped:,} in {loop.seconds:.1f} s so far",
+            flush=True,
+        )
 
 
 def measure(args, parent, fake_url: str) -> tuple[int, int, float, float]:
     test_db = configure(fake_url)
     from django.db import connection
 
+    engine = loop = None
     try:
         print(f"database: {connection.vendor} ({test_db}); fake Blip at {fake_url}")
         print(f"building a campaign of {args.recipients:,} recipients…", flush=True)
         campaign = build_campaign(args.recipients)
-        print(f"engine: {args.workers} worker processes, rate limit lifted", flush=True)
-        engine_seconds = run_engine(campaign, args.workers)
+        print(
+            f"engine and plain loop of BlipClient, {args.workers} worker processes each, "
+            f"taking turns in {args.rounds} rounds; rate limit lifted",
+            flush=True,
+        )
+        engine = Pool("engine", engine_job, args.workers)
+        loop = Pool("plain loop", baseline_job, args.workers)
+        run_alternating(engine, loop, campaign, fake_url, args.recipients, args.rounds)
         campaign.refresh_from_db()
         parent.send("ids")
-        repeats = sum(1 for n in Counter(parent.recv()).values() if n > 1)
+        ours = [i for i in parent.recv() if not i.startswith("base")]
+        repeats = sum(1 for n in Counter(ours).values() if n > 1)
         sent = campaign.recipients.filter(status="sent").count()
         print(f"  campaign {campaign.status}: {sent:,} sent, {repeats} sent twice", flush=True)
         from django.db.models import Count
@@ -199,22 +249,25 @@ def measure(args, parent, fake_url: str) -> tuple[int, int, float, float]:
         )
         for status, code, reason, n in unsent:  # why a recipient was not sent, when one was not
             print(f"  not sent: {n:,} {status} {code} {reason[:120]}", flush=True)
-        parent.send("reset")
-        parent.recv()
-        print(f"baseline: plain loop of BlipClient on {args.workers} processes", flush=True)
-        base_seconds = run_baseline(fake_url, args.recipients, args.workers)
     finally:
+        for pool in (engine, loop):
+            if pool is not None:
+                pool.close()
         connection.close()
         connection.creation.destroy_test_db(test_db, verbosity=0)
-    return sent, repeats, engine_seconds, base_seconds
+    return sent, repeats, engine.seconds, loop.seconds
 
 
 def main() -> None:
     parser = arguments(__doc__, size_flag="recipients", default=20_000, smoke=2_000)
     # On SQLite one writer is fastest (more only queue on the file lock); use more on PostgreSQL.
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="turns each side takes (default: 4, smoke: 2)"
+    )
     args = parse(parser)
     args.recipients = args.size
+    args.rounds = args.rounds or (2 if args.smoke else 4)
     print(f"machine: {machine()}")
     parent, child = multiprocessing.get_context("fork").Pipe()
     server = multiprocessing.get_context("fork").Process(target=serve_fake, args=(child,))
