@@ -18,13 +18,14 @@ looked alike to it). The measurements are per process and per bot (each bot has 
 keys and rate limit).
 
 A worker's own pace is not the whole story once the machine's cores are all busy (``SATURATED``):
-then a worker that adds senders sends faster mostly by taking CPU from its neighbours (the
-other workers, the database), and every message costs more CPU than before, so the machine as
-a whole sends less — two workers on two cores each climbed to four senders, each faster than
-at one, together 0.66× the plain loop where one sender each gave 0.73–0.91×. So each chunk's
-CPU per message (the process's) is kept beside its pace, and on a full machine a number whose
-messages cost more than ``DEARER`` above the cheapest number's is out of the running. Far from
-the gateway the senders mostly wait, their messages cost no more, and the climb is as before.
+then a worker that adds senders sends faster only by taking CPU from its neighbours (the other
+workers, the database, a gateway on the same machine), and the machine as a whole sends less —
+two workers on two cores each climbed to two or four senders, each faster alone, together
+0.64× the plain loop where one sender each gave 0.73×. More senders help a worker that waits for
+its answers, not one that is busy: so each chunk's CPU time (the process's) is kept beside its
+pace, and on a full machine no number above one that already keeps the process's CPU busy half
+the time (``BUSY_PROCESS``) is tried. Far from the gateway the senders mostly wait (eight keep a
+process busy a few percent of the time), and the climb is as before.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ SWITCH_UP = 0.08  # a higher number must beat the current one by 8 % ...
 SWITCH_UP_SAMPLES = 2  # ... over at least two recent chunks (one chunk's pace is noisy)
 MIN_SENDS = 10  # a chunk smaller than this says little about the rate: not counted
 SATURATED = 0.9  # the machine is full when this share of its CPU time was busy ...
-DEARER = 0.10  # ... and then a number whose messages cost 10 % more CPU than the cheapest is out
+BUSY_PROCESS = 0.5  # ... and then no number above one keeping the process this busy is tried
 _PROC_STAT = Path("/proc/stat")
 
 
@@ -68,6 +69,7 @@ class InFlight:
         self.current = self.ceiling
         self.rates: dict[int, float] = {}  # senders → messages per second (moving average)
         self.costs: dict[int, float] = {}  # senders → CPU seconds per message (moving average)
+        # (a number's rate times its cost: the share of a core the process keeps busy with it)
         self.busy: float | None = None  # share of the machine's CPU busy (moving average)
         self._samples: dict[int, int] = {}  # senders → chunks in its average
         self._measured_at: dict[int, int] = {}  # senders → chunk of its last measurement
@@ -91,6 +93,7 @@ class InFlight:
                 return self.current  # their first chunks are still out
             i = self.levels.index(self.current)
             beside = [self.levels[j] for j in (i - 1, i + 1) if 0 <= j < len(self.levels)]
+            beside = [n for n in beside if self.allowed(n)]
             for n in beside:
                 self._next_try.setdefault(n, self._chunk + FIRST_PROBE)
             due = [n for n in beside if self._chunk >= self._next_try[n]]
@@ -132,9 +135,7 @@ class InFlight:
                 self.busy = busy if self.busy is None else self.busy + WEIGHT * (busy - self.busy)
             self._measured_at[senders] = self._chunk
             every = self._every.get(senders, PROBE_EVERY)
-            if rate < max(self.rates.values()) * (1 - CLEARLY_WORSE) or not self._affordable(
-                senders
-            ):
+            if rate < max(self.rates.values()) * (1 - CLEARLY_WORSE):
                 self._every[senders] = min(every * 2, PROBE_EVERY_MOST)
             else:
                 self._every[senders] = PROBE_EVERY
@@ -144,16 +145,21 @@ class InFlight:
         """Whether the machine's cores have lately been all busy."""
         return self.busy is not None and self.busy >= SATURATED
 
-    def _affordable(self, senders: int) -> bool:
-        """Not dearer per message than the cheapest number by ``DEARER``, on a full machine."""
-        if not self.saturated() or senders not in self.costs:
+    def allowed(self, senders: int) -> bool:
+        """On a full machine, only up to the lowest number that keeps the process busy half the
+        time (``BUSY_PROCESS``): more senders would only take CPU from the neighbours."""
+        if not self.saturated():
             return True
-        return self.costs[senders] <= min(self.costs.values()) * (1 + DEARER)
+        return not any(
+            m < senders and self.rates[m] * self.costs[m] >= BUSY_PROCESS
+            for m in self.costs
+            if m in self.rates
+        )
 
     def _move(self) -> None:
         """Take a lower number that is as fast, or a higher one that is clearly faster; on a full
-        machine, only among the numbers whose messages are not dearer (``_affordable``)."""
-        rates = {n: r for n, r in self.rates.items() if self._affordable(n)}
+        machine, only among the numbers ``allowed``."""
+        rates = {n: r for n, r in self.rates.items() if self.allowed(n)}
         if self.current not in rates:
             top = max(rates.values())
             self.current = min(n for n, r in rates.items() if r >= top * (1 - TIE))
