@@ -1,10 +1,11 @@
 """gunicorn.conf.py and the Procfile's web line: what the production web process is started with."""
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.ops.processes import run_django_child
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,13 +23,7 @@ print(gc.get_freeze_count(), "desk.views" in sys.modules, "campaigns.wizard" in 
 
 
 def test_a_worker_imports_every_view_then_freezes_what_it_loaded():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    env.update(DJANGO_SETTINGS_MODULE="blipportal.settings", DJANGO_SECRET_KEY="conf-test-key")
-    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", WORKER], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    frozen, desk_views, wizard, young = done.stdout.split()
+    frozen, desk_views, wizard, young = run_django_child(WORKER).split()
     # The imports' objects (some 150,000) are out of every later full collection.
     assert int(frozen) > 50_000
     assert desk_views == wizard == "True"
