@@ -24,8 +24,8 @@ two workers on two cores each climbed to two or four senders, each faster alone,
 0.64× the plain loop where one sender each gave 0.73×. More senders help a worker that waits for
 its answers, not one that is busy: so each chunk's CPU time (the process's) is kept beside its
 pace, and on a full machine no number above one that already keeps the process's CPU busy half
-the time (``BUSY_PROCESS``) is tried. Far from the gateway the senders mostly wait (eight keep a
-process busy a few percent of the time), and the climb is as before.
+the time (``BUSY_PROCESS``) is tried. Far from the gateway the senders mostly wait (eight senders
+50 ms away keep a process busy about a quarter of the time), and the climb is as before.
 """
 
 from __future__ import annotations
