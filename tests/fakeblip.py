@@ -225,13 +225,6 @@ class FakeBlip:
         with self._lock:
             self._auth_key = key
 
-    def reset(self) -> None:
-        with self._lock:
-            for collection in (self._requests, self._delivered, self._faults):
-                collection.clear()
-            self._phone_rules.clear()
-            self._contexts.clear()
-
     def _queue(self, fault: _Fault) -> None:
         if fault.remaining is None or fault.remaining < 1:
             raise ValueError("n must be >= 1")
