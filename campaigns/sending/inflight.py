@@ -17,7 +17,9 @@ cores are all busy the CPU one worker saves is another worker's (two workers on 
 looked alike to it). The measurements are per process and per bot (each bot has its own gateway
 keys and rate limit).
 
-A worker's own pace is not the whole story once the machine's cores are all busy (``SATURATED``):
+A worker's own pace is not the whole story once the machine's cores are all busy (``SATURATED``;
+a machine never reads 100 % busy while its processes wait on each other's answers: two workers,
+the database and a loopback gateway on two cores read 87–89 %):
 then a worker that adds senders sends faster only by taking CPU from its neighbours (the other
 workers, the database, a gateway on the same machine), and the machine as a whole sends less —
 two workers on two cores each climbed to two or four senders, each faster alone, together
@@ -43,7 +45,7 @@ TIE = 0.05  # a lower number within 5 % of the best is as good, and cheaper: it 
 SWITCH_UP = 0.08  # a higher number must beat the current one by 8 % ...
 SWITCH_UP_SAMPLES = 2  # ... over at least two recent chunks (one chunk's pace is noisy)
 MIN_SENDS = 10  # a chunk smaller than this says little about the rate: not counted
-SATURATED = 0.9  # the machine is full when this share of its CPU time was busy ...
+SATURATED = 0.8  # the machine is full when this share of its CPU time was busy ...
 BUSY_PROCESS = 0.5  # ... and then no number above one keeping the process this busy is tried
 _PROC_STAT = Path("/proc/stat")
 

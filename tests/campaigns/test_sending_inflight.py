@@ -106,6 +106,7 @@ NEAR = {1: 150.0, 2: 290.0, 4: 420.0, 8: 600.0}
     ("rates", "busy", "settles_on"),
     [
         (STEALING, 0.97, 1),  # full machine, busy process: more senders only take others' CPU
+        (STEALING, 0.87, 1),  # as full as two workers, the database and the gateway read
         (STEALING, 0.60, 4),  # spare CPU: the fastest
         (FAR_AWAY, 0.97, 8),  # full machine, but eight senders keep the process busy 27 %
         (NEAR, 0.97, 4),  # up to the first number keeping it busy half the time (4: 76 %)
