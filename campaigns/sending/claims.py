@@ -16,8 +16,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Field
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from bots.bulk_sql import adapt_value, ids_clause, update_from_values, update_returning
@@ -58,8 +61,8 @@ def recipients_claim(*, campaign: Campaign, ids: Sequence[int]) -> list[Recipien
         else:
             claimed = _claim(campaign, ids, now)
             window_admit(bot=owner, contact_ids=[r.contact_id for r in claimed], now=now)
-    for recipient in claimed:
-        recipient.campaign = campaign  # loaded once per batch with everything it points to
+    for recipient in claimed:  # loaded once per batch with everything it points to
+        _CAMPAIGN.set_cached_value(recipient, campaign)
     return claimed
 
 
@@ -78,7 +81,7 @@ def _claim(campaign: Campaign, ids: Sequence[int], now, count_in_window=False) -
     where_sql = f"{where} AND campaign_id = %s AND status = %s"
     params = [S.SENDING, now, *params, campaign.pk, S.PENDING]
     if connection.vendor == "postgresql":
-        return _claim_returning_rows(set_sql, where_sql, params, now if count_in_window else None)
+        return _claim_returning_rows(set_sql, where_sql, params, now, count_in_window)
     won = update_returning(
         table=_TABLE, set_sql=set_sql, where_sql=where_sql, params=params, returning="id"
     )
@@ -86,37 +89,71 @@ def _claim(campaign: Campaign, ids: Sequence[int], now, count_in_window=False) -
     return list(recipients.order_by("pk"))
 
 
+class _Columns(NamedTuple):
+    """How the columns a claim returns of one model become its instances."""
+
+    model: type
+    fields: tuple[Field, ...]
+    attnames: tuple[str, ...]
+    converted: tuple[tuple[int, Field], ...]  # (position, field) of values a field converts
+
+    @classmethod
+    def of(cls, model, names: Sequence[str]) -> _Columns:
+        fields = tuple(model._meta.get_field(name) for name in names)
+        converted = tuple((i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value"))
+        return cls(model, fields, tuple(f.attname for f in fields), converted)
+
+    def instance(self, values: Sequence, alias: str):
+        """A model instance from raw column values, through each field's own conversion.
+
+        Built as unpickling builds one (``__new__``, then its attributes), not through
+        ``__init__``, which walks every field of the model to mark the unread ones deferred:
+        two instances per claimed recipient cost a third of a claim that way. The fields not
+        read stay deferred all the same: a deferred field is one missing from ``__dict__``.
+        """
+        if self.converted:
+            values = list(values)
+            for i, field in self.converted:
+                if values[i] is not None:
+                    values[i] = field.from_db_value(values[i], None, connection)
+        instance = self.model.__new__(self.model)
+        state = instance._state = ModelState()
+        state.adding, state.db = False, alias
+        instance.__dict__.update(zip(self.attnames, values, strict=True))
+        return instance
+
+
 # What the sends and their record read of a claimed recipient and its contact; the other
-# columns (timestamps, the contact's extras) are left deferred, so nothing parses them.
-_RECIPIENT_FIELDS = [
-    Recipient._meta.get_field(name)
-    for name in (
-        "id", "campaign", "contact", "parameters", "status", "gateway_message_id",
-        "failure_code", "attempts", "claimed_at", "sent_at",
-    )
-]  # fmt: skip
-_CONTACT_FIELDS = [
-    Contact._meta.get_field(name)
-    for name in ("id", "bot", "phone", "whatsapp_identity", "name", "opted_out")
-]
+# columns (timestamps, the contact's extras) are left deferred, so nothing parses them. The
+# claim time is not read back either: it is the ``now`` the claim wrote.
+_RECIPIENT_COLUMNS = _Columns.of(
+    Recipient,
+    ("id", "campaign", "contact", "parameters", "status", "gateway_message_id", "failure_code",
+     "attempts", "sent_at"),
+)  # fmt: skip
+_CONTACT_COLUMNS = _Columns.of(
+    Contact, ("id", "bot", "phone", "whatsapp_identity", "name", "opted_out")
+)
+_CONTACT = Recipient._meta.get_field("contact")
+_CAMPAIGN = Recipient._meta.get_field("campaign")
 
 
 def _claim_returning_rows(
-    set_sql: str, where_sql: str, params: list, counted_at=None
+    set_sql: str, where_sql: str, params: list, now, count_in_window: bool
 ) -> list[Recipient]:
     contacts = Contact._meta.db_table
-    columns = [f"won.{f.column}" for f in _RECIPIENT_FIELDS]
-    columns += [f"c.{f.column}" for f in _CONTACT_FIELDS]
+    columns = [f"won.{f.column}" for f in _RECIPIENT_COLUMNS.fields]
+    columns += [f"c.{f.column}" for f in _CONTACT_COLUMNS.fields]
     # Table and column names come from the models; the values travel as parameters.
     with_sql = f"WITH won AS (UPDATE {_TABLE} SET {set_sql} WHERE {where_sql} RETURNING *)"  # noqa: S608
-    if counted_at is None:
+    if not count_in_window:
         source = contacts
     else:  # the contacts come back from their own UPDATE: the window count (R26)
         with_sql += (
             f", c AS (UPDATE {contacts} SET last_active_message_at = %s FROM won "  # noqa: S608
             f"WHERE {contacts}.id = won.contact_id RETURNING {contacts}.*)"
         )
-        params = [*params, counted_at]
+        params = [*params, now]
         source = "c"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -125,22 +162,14 @@ def _claim_returning_rows(
             [adapt_value(value) for value in params],
         )
         rows = cursor.fetchall()
-    split = len(_RECIPIENT_FIELDS)
+    split, alias = len(_RECIPIENT_COLUMNS.fields), connection.alias
     claimed = []
     for row in rows:
-        recipient = _from_row(Recipient, _RECIPIENT_FIELDS, row[:split])
-        recipient.contact = _from_row(Contact, _CONTACT_FIELDS, row[split:])
+        recipient = _RECIPIENT_COLUMNS.instance(row[:split], alias)
+        recipient.claimed_at = now
+        _CONTACT.set_cached_value(recipient, _CONTACT_COLUMNS.instance(row[split:], alias))
         claimed.append(recipient)
     return claimed
-
-
-def _from_row(model, fields, values):
-    """A model instance from raw column values, through each field's own conversion."""
-    converted = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, values, strict=True)
-    ]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def _claim_within_limit(campaign, owner, ids: Sequence[int], now) -> list[Recipient]:
