@@ -8,10 +8,11 @@ reply that has none. Either way the attempt itself runs after the commit.
 """
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from api import jobs
@@ -22,6 +23,27 @@ from api.models import (
     WebhookSubscription,
 )
 from campaigns.models import Campaign, Recipient
+
+
+def subscribed(*, bot_id: int, event_type: str) -> bool:
+    """Whether an active subscription of ``bot_id`` takes ``event_type``.
+
+    Asked for every chunk a sending worker records, nearly always to hear "no": one raw indexed
+    lookup, a tenth of what compiling the ORM's query costs.
+    """
+    table = connection.ops.quote_name(WebhookSubscription._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT events FROM {table} WHERE bot_id = %s AND is_active",  # noqa: S608
+            [bot_id],
+        )
+        rows = cursor.fetchall()
+    for (events,) in rows:
+        if isinstance(events, str):  # JSON comes back as text; the ORM decodes it in the field
+            events = json.loads(events)
+        if isinstance(events, list) and event_type in events:
+            return True
+    return False
 
 
 def subscriptions_for(*, bot_id: int, event_type: str) -> list[WebhookSubscription]:

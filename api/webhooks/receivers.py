@@ -10,6 +10,7 @@ from api.webhooks.events import (
     events_publish,
     recipient_items,
     reply_routed_publish,
+    subscribed,
     subscriptions_for,
 )
 from campaigns.models import Campaign
@@ -25,7 +26,7 @@ def on_recipient_status_changed(
 ) -> None:
     if bot_id is None:
         bot_id = Campaign.objects.filter(pk=campaign_id).values_list("bot_id", flat=True).first()
-    if bot_id is None or not subscriptions_for(bot_id=bot_id, event_type=RECIPIENT_STATUS_CHANGED):
+    if bot_id is None or not subscribed(bot_id=bot_id, event_type=RECIPIENT_STATUS_CHANGED):
         return
     # A savepoint: whatever fails here must not undo the send that caused the event.
     with transaction.atomic():

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from api.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from api.webhooks.delivery import backoff, deliveries_retry_due, delivery_attempt, sign
+from api.webhooks.events import subscribed
 from bots.gateway.events import delivery_event_apply
 from bots.models import BotMembership
 from campaigns.models import Recipient
@@ -84,6 +85,25 @@ def test_only_subscribed_events_of_the_own_bot_are_sent(
     subscribe(api, receiver.url, events=["reply.routed"])
     send(api, django_capture_on_commit_callbacks)
     assert receiver.received == []
+
+
+def test_subscribed_answers_for_active_subscriptions_of_the_bot_to_the_event(api):
+    """The check each recorded chunk of sends makes before announcing its moves (raw SQL)."""
+    from tests.api.scenarios import setup
+
+    other = setup()
+    subscribe(other, "https://crm.example.com/other")
+    assert not subscribed(bot_id=api.bot.pk, event_type="recipient.status_changed")
+    sub = subscribe(api, "https://crm.example.com/hook", events=["reply.routed"])
+    assert not subscribed(bot_id=api.bot.pk, event_type="recipient.status_changed")
+    assert subscribed(bot_id=api.bot.pk, event_type="reply.routed")
+    sub.events = ALL
+    sub.save()
+    assert subscribed(bot_id=api.bot.pk, event_type="recipient.status_changed")
+    sub.is_active = False
+    sub.save()
+    assert not subscribed(bot_id=api.bot.pk, event_type="recipient.status_changed")
+    assert subscribed(bot_id=other.bot.pk, event_type="recipient.status_changed")
 
 
 def test_a_failing_receiver_is_retried_with_backoff_then_delivered(
