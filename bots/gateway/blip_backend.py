@@ -34,6 +34,7 @@ class BlipGateway:
         self.base_url = base_url or settings.BLIP_API_URL
         self.timeout = timeout or getattr(settings, "BLIP_TIMEOUT_SECONDS", 10.0)
         self._resolved: dict[int, tuple] | None = {} if defer_identities else None
+        self._by_bot: dict[int, BlipClient] = {}  # bot id → its pooled client, for this gateway
 
     @classmethod
     def reset_caches(cls) -> None:
@@ -46,6 +47,9 @@ class BlipGateway:
 
     def client(self, bot) -> BlipClient:
         # A sub-bot has no channel of its own: the router's key speaks for it.
+        client = self._by_bot.get(bot.pk)  # this gateway's own memo: no lock on every send
+        if client is not None:
+            return client
         owner = bot.top_level
         key = owner.blip_api_key or bot.blip_api_key
         if not key:
@@ -56,6 +60,7 @@ class BlipGateway:
             if client is None:
                 client = BlipClient(self.base_url, key, timeout=self.timeout)
                 self._clients[cache_key] = client
+        self._by_bot[bot.pk] = client
         return client
 
     def identity(self, *, bot, contact) -> str:
@@ -66,6 +71,9 @@ class BlipGateway:
         """
         if contact.whatsapp_identity:
             return contact.whatsapp_identity
+        kept = self._resolved.get(contact.pk) if self._resolved else None
+        if kept is not None:  # looked up for this contact's send a moment ago
+            return kept[1]
         cache_key = (self.base_url, bot.top_level.slug, contact.phone)
         with self._lock:
             identity = self._identities.get(cache_key)

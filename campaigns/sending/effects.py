@@ -77,22 +77,38 @@ def channel_log_write(
     if connection.vendor != "postgresql":
         Message.objects.bulk_create(channel_log_message(campaign, r, status) for r in sends)
         return
-    rows = []
-    for record in sends:
-        text, payload = _channel_log_content(campaign, record)
-        rows.append(
-            {"c": record.recipient.contact_id, "t": text, "p": payload, "g": record.gateway_id}
-        )
+    # What is the same for every row of the campaign travels once, as parameters; each row
+    # carries only its own values, and the database builds the payload around them.
+    template = campaign.template
+    rows = [
+        {
+            "c": record.recipient.contact_id,
+            "t": render_body(template, record.recipient.parameters or {}),
+            "k": record.components,
+            "h": _header(template, record.recipient.parameters or {}),
+            "r": record.recipient.pk,
+            "g": record.gateway_id,
+        }
+        for record in sends
+    ]
+    buttons = [{"text": b.get("text", "")} for b in template.buttons or []]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(Message._meta.db_table)} ({_MESSAGE_COLUMNS}) "  # noqa: S608
-            "SELECT %s, r.c, %s, %s, r.t, r.p, %s, r.g, '', %s FROM ROWS FROM "
-            "(jsonb_to_recordset(%s::jsonb) AS (c bigint, t text, p jsonb, g text)) "
-            "WITH ORDINALITY AS r(c, t, p, g, n) ORDER BY r.n",
+            "SELECT %s, r.c, %s, %s, r.t, jsonb_build_object("
+            "'template', %s::text, 'template_name', %s::text, 'header', r.h, "
+            "'buttons', %s::jsonb, 'components', r.k, 'campaign_id', %s::bigint, "
+            "'recipient_id', r.r), %s, r.g, '', %s FROM ROWS FROM "
+            "(jsonb_to_recordset(%s::jsonb) AS (c bigint, t text, k jsonb, h jsonb, r bigint, "
+            "g text)) WITH ORDINALITY AS r(c, t, k, h, r, g, n) ORDER BY r.n",
             [
                 campaign.bot.top_level.pk,
                 Message.Direction.OUTBOUND,
                 Message.Kind.TEMPLATE,
+                template.name,
+                template.name,
+                json.dumps(buttons),
+                campaign.pk,
                 status,
                 timezone.now(),
                 json.dumps(rows),

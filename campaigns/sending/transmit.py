@@ -26,7 +26,8 @@ from bots.gateway import (
     UnknownOutcomeError,
 )
 from bots.gateway.blip import backoff_delay
-from campaigns.models import Recipient
+from bots.models import Bot, FlowBlock
+from campaigns.models import Campaign, MessageTemplate, Recipient
 from campaigns.sending.claims import Failure
 from campaigns.sending.codes import (
     GATEWAY_PERMANENT,
@@ -37,7 +38,7 @@ from campaigns.sending.codes import (
 )
 from campaigns.sending.effects import SentRecord
 from campaigns.sending.inflight import busy_between, machine_ticks
-from campaigns.sending.ratelimit import get_limiter
+from campaigns.sending.ratelimit import InProcessLimiter, get_limiter
 from campaigns.sending.render import components_for
 
 SEND_ATTEMPTS = 5
@@ -76,6 +77,7 @@ class ChunkSends:
         after: ChunkSends | None = None,
     ):
         self.recipients = list(recipients)
+        self.plan = SendPlan.of(self.recipients[0].campaign) if self.recipients else None
         self.results: list = [None] * len(self.recipients)
         self._turn = itertools.count()  # next() on it is atomic: each recipient goes out once
         self.senders = max(1, min(workers, len(self.recipients)))
@@ -95,9 +97,10 @@ class ChunkSends:
                 if not self.started:
                     self.started = time.perf_counter()
                     self._cpu[0], self._ticks[0] = time.process_time(), machine_ticks()
-            while (i := next(self._turn)) < len(self.recipients):
+            recipients, plan = self.recipients, self.plan
+            while (i := next(self._turn)) < len(recipients):
                 try:
-                    self.results[i] = send_one(recipient=self.recipients[i], gateway=gateway)
+                    self.results[i] = send_one(recipient=recipients[i], gateway=gateway, plan=plan)
                 except Exception as exc:  # a bug in one send must not stop the others
                     self.results[i] = _Broken(exc)
         finally:
@@ -160,17 +163,44 @@ def sends_outcomes(chunk: ChunkSends) -> list[SentRecord | Failure]:
     return outcomes
 
 
-def send_one(*, recipient: Recipient, gateway) -> SentRecord | Failure:
+class SendPlan(NamedTuple):
+    """What every send of a chunk shares (one campaign's), read once per chunk, not per send."""
+
+    bot: Bot
+    target_bot: Bot
+    block: FlowBlock | None
+    template: MessageTemplate
+    limiter: InProcessLimiter
+    limiter_key: str
+    attempts: int
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> SendPlan:
+        bot = campaign.bot
+        return cls(
+            bot=bot,
+            target_bot=campaign.routing_bot,
+            block=campaign.flow_block,
+            template=campaign.template,
+            limiter=get_limiter(),
+            limiter_key=f"bot-{bot.pk}",
+            attempts=getattr(settings, "SENDING_ATTEMPTS", SEND_ATTEMPTS),
+        )
+
+
+def send_one(
+    *, recipient: Recipient, gateway, plan: SendPlan | None = None
+) -> SentRecord | Failure:
     """Send one claimed recipient: what to record for it."""
-    campaign = recipient.campaign
+    plan = plan or SendPlan.of(recipient.campaign)
     if recipient.contact.opted_out:
         return Failure(recipient, OPTED_OUT, _("The contact opted out."))
     try:
-        components = components_for(campaign.template, recipient.parameters or {})
+        components = components_for(plan.template, recipient.parameters or {})
     except ValueError as exc:
         return Failure(recipient, INVALID_PARAMETERS, str(exc))
     try:
-        gateway_id = deliver(recipient, gateway, components)
+        gateway_id = deliver(recipient, gateway, components, plan)
     except UnknownOutcomeError as exc:
         reason = _("Unknown outcome: %(detail)s") % {"detail": exc.reason}
         return Failure(recipient, UNKNOWN_OUTCOME, reason)
@@ -183,34 +213,32 @@ def send_one(*, recipient: Recipient, gateway) -> SentRecord | Failure:
     return SentRecord(recipient, gateway_id, components, timezone.now())
 
 
-def deliver(recipient: Recipient, gateway, components: list[dict]) -> str:
+def deliver(
+    recipient: Recipient, gateway, components: list[dict], plan: SendPlan | None = None
+) -> str:
     """Set the reply context, then send; transient failures are retried with jittered backoff.
 
     The context goes first so that a contact answering at once already lands where the campaign
     says; setting it is idempotent, so a retry may set it again.
     """
-    campaign = recipient.campaign
-    bot, attempts = campaign.bot, getattr(settings, "SENDING_ATTEMPTS", SEND_ATTEMPTS)
-    limiter = get_limiter()
-    for attempt in range(attempts):
+    plan = plan or SendPlan.of(recipient.campaign)
+    bot, contact, template = plan.bot, recipient.contact, plan.template
+    for attempt in range(plan.attempts):
         try:
             gateway.set_context(
-                bot=bot,
-                contact=recipient.contact,
-                target_bot=campaign.routing_bot,
-                block=campaign.flow_block,
+                bot=bot, contact=contact, target_bot=plan.target_bot, block=plan.block
             )
-            limiter.acquire(f"bot-{bot.pk}", bot.rate_limit_per_second)
+            plan.limiter.acquire(plan.limiter_key, bot.rate_limit_per_second)
             return gateway.send_template(
                 bot=bot,
-                contact=recipient.contact,
+                contact=contact,
                 message_id=message_id_for(recipient),
-                template_name=campaign.template.name,
-                language=campaign.template.language,
+                template_name=template.name,
+                language=template.language,
                 components=components,
             )
         except TransientGatewayError as exc:
-            if attempt + 1 >= attempts:
+            if attempt + 1 >= plan.attempts:
                 raise
             _sleep(max(exc.retry_after or 0.0, backoff_delay(attempt, base=0.2, cap=10.0)))
     raise PermanentGatewayError("no attempt made")  # attempts < 1: a configuration error

@@ -70,10 +70,10 @@ def test_R17_an_unexpected_error_still_records_what_its_chunk_sent(settings, mon
     campaign, ids = campaign_of(8)
     real = transmit.deliver
 
-    def deliver(recipient, gateway, components):
+    def deliver(recipient, gateway, components, plan=None):
         if recipient.pk == ids[2]:
             raise RuntimeError("worker bug")
-        return real(recipient, gateway, components)
+        return real(recipient, gateway, components, plan)
 
     monkeypatch.setattr(transmit, "deliver", deliver)
     with pytest.raises(RuntimeError):
@@ -122,3 +122,40 @@ def test_queries_are_per_chunk_not_per_recipient(settings):
     # On PostgreSQL the claim is a CTE returning the rows it won with their contacts.
     claims = [q for q in large if "UPDATE campaigns_recipient" in q.replace('"', "")]
     assert len(claims) == 2  # one claim, one record of the sends
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        {},
+        {"header_type": "text", "header_text": "Oferta", "buttons": [{"text": "Sim"}]},
+        {"header_type": "image", "buttons": [{"text": "Ver", "url": "https://x.example/{{1}}"}]},
+    ],
+    ids=["body only", "text header and a button", "image header"],
+)
+def test_the_channel_log_rows_written_in_bulk_are_those_of_one_send(template):
+    """On PostgreSQL the chunk's rows are built by the database around each send's own values;
+    they must be exactly the row ``channel_log_message`` makes of one send (SQLite's path)."""
+    campaign, ids = campaign_of(3)
+    MessageTemplate = type(campaign.template)
+    MessageTemplate.objects.filter(pk=campaign.template_id).update(**template)
+    campaign.template.refresh_from_db()
+    recipients = list(Recipient.objects.filter(pk__in=ids).select_related("contact").order_by("pk"))
+    for i, recipient in enumerate(recipients):
+        recipient.parameters = {**recipient.parameters, "header": f"https://cdn.example/{i}.png"}
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    sends = [
+        effects.SentRecord(r, f"gw-{r.pk}", [{"type": "body", "parameters": [{"n": r.pk}]}], now)
+        for r in recipients
+    ]
+    effects.channel_log_write(campaign=campaign, sends=sends)
+
+    def row(m):
+        return (m.bot_id, m.contact_id, m.direction, m.kind, m.text, m.payload, m.status,
+                m.gateway_message_id)  # fmt: skip
+
+    written = [row(m) for m in Message.objects.filter(direction="out").order_by("pk")]
+    assert written == [row(effects.channel_log_message(campaign, s)) for s in sends]
+    assert len({w[5]["header"] and str(w[5]["header"]) for w in written}) == (
+        3 if template.get("header_type") == "image" else 1
+    )
