@@ -88,7 +88,10 @@ def chunk_size(*, rate_per_second: int) -> int:
 
 def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
     """Claim, send and record chunk after chunk, two at a time: the next chunk's sends go out
-    while the one before is recorded, so the senders never wait for the database.
+    while the one before is recorded, so the senders never wait for the database. On a full
+    machine with one sender (``InFlight.inline``) the sends go out on this thread instead, the
+    record after them: no core is free to overlap them on, and two threads would only hand the
+    GIL back and forth.
 
     A worker dying here leaves at most those two chunks Sending. When recording raises, the
     chunk already on the wire is still waited for and recorded (its messages left) before the
@@ -104,12 +107,15 @@ def _send_batch(*, campaign: Campaign, ids: list[int]) -> int:
         try:
             for start in range(0, len(ids), size):
                 claimed = recipients_claim(campaign=campaign, ids=ids[start : start + size])
-                previous, on_the_wire = on_the_wire, None
+                previous = on_the_wire
                 if claimed:
+                    senders = tuner.choose()
                     on_the_wire = sends_start(
-                        pool=pool, recipients=claimed, gateway=gateway,
-                        workers=tuner.choose(), after=previous,
+                        pool=None if tuner.inline(senders) else pool, recipients=claimed,
+                        gateway=gateway, workers=senders, after=previous,
                     )  # fmt: skip
+                else:
+                    on_the_wire = None
                 if previous is not None:
                     sent += _chunk_finish(campaign, previous, gateway, tuner)
             if on_the_wire is not None:

@@ -66,11 +66,14 @@ class ChunkSends:
     ``after`` has had its last answer, so exactly ``workers`` sends are in flight while the
     chunk before is recorded, and ``started``/``ended`` bound this chunk's sends alone
     (``inflight`` learns from them, and from the CPU the process and the machine spent meanwhile).
+
+    With no pool (``pool=None``) the one sender is the calling thread itself, and the chunk is
+    sent before the constructor returns.
     """
 
     def __init__(
         self,
-        pool: ThreadPoolExecutor,
+        pool: ThreadPoolExecutor | None,
         recipients: Sequence[Recipient],
         gateway,
         workers: int,
@@ -80,14 +83,22 @@ class ChunkSends:
         self.plan = SendPlan.of(self.recipients[0].campaign) if self.recipients else None
         self.results: list = [None] * len(self.recipients)
         self._turn = itertools.count()  # next() on it is atomic: each recipient goes out once
-        self.senders = max(1, min(workers, len(self.recipients)))
+        self.senders = 1 if pool is None else max(1, min(workers, len(self.recipients)))
         self.started = self.ended = 0.0
         self._cpu = [0.0, 0.0]  # the process's CPU time at the start and at the end
         self._ticks: list = [None, None]  # the machine's (``machine_ticks``) likewise
         self.answered = threading.Event()  # set when its last sender is done
         self._left, self._lock = self.senders, threading.Lock()
         self._after = after
-        self.futures: list[Future] = [pool.submit(self._send, gateway) for _ in range(self.senders)]
+        if pool is None:  # the calling thread is the one sender
+            done: Future = Future()
+            try:
+                done.set_result(self._send(gateway))
+            except Exception as exc:  # as the pool would keep it, for ``sends_outcomes``
+                done.set_exception(exc)
+            self.futures: list[Future] = [done]
+        else:
+            self.futures = [pool.submit(self._send, gateway) for _ in range(self.senders)]
 
     def _send(self, gateway) -> None:
         try:
@@ -136,14 +147,15 @@ class _Broken(NamedTuple):
 
 def sends_start(
     *,
-    pool: ThreadPoolExecutor,
+    pool: ThreadPoolExecutor | None,
     recipients: Sequence[Recipient],
     gateway,
     workers: int,
     after: ChunkSends | None = None,
 ) -> ChunkSends:
     """Put the claimed recipients' sends on the pool and return at once, so the caller can
-    record the previous chunk while these go out (once ``after``'s sends are answered)."""
+    record the previous chunk while these go out (once ``after``'s sends are answered). With
+    no pool, send them on this thread, one at a time, and return when they are answered."""
     return ChunkSends(pool, recipients, gateway, workers, after)
 
 

@@ -249,3 +249,41 @@ def test_a_finished_chunk_lets_go_of_the_one_before(settings, monkeypatch):
     assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 40
     assert len(made) == 4
     assert [chunk._after for chunk in made] == [None] * 4
+
+
+def test_one_sender_on_a_full_machine_is_the_workers_own_thread():
+    tuner = InFlight(8)
+    play_on_a_full_machine(tuner, STEALING.__getitem__, FLAT_COST.__getitem__, 20, busy=0.97)
+    assert tuner.saturated()
+    assert tuner.inline(1)
+    assert not tuner.inline(2)  # several senders need threads of their own
+    play_on_a_full_machine(tuner, STEALING.__getitem__, FLAT_COST.__getitem__, 20, busy=0.5)
+    assert not tuner.saturated()
+    assert not tuner.inline(1)  # spare cores: the sends overlap the record on a thread
+
+
+class ThreadNotingGateway(CountingGateway):
+    def __init__(self) -> None:
+        super().__init__(pause=0)
+        self.threads: set[int] = set()
+
+    def send_template(self, **kwargs) -> str:
+        self.threads.add(threading.get_ident())
+        return super().send_template(**kwargs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("full", [True, False], ids=["full machine", "spare cores"])
+def test_the_engine_sends_on_its_own_thread_when_the_tuner_says_inline(settings, monkeypatch, full):
+    settings.SENDING_CHUNK_SIZE = 10
+    gateway = ThreadNotingGateway()
+    monkeypatch.setattr(engine, "get_gateway", lambda **options: gateway)
+    campaign = bulk_campaign_with_recipients(30, status=Campaign.Status.SENDING)
+    tuner = inflight.in_flight_for(bot_id=campaign.bot_id, ceiling=8)
+    monkeypatch.setattr(tuner, "choose", lambda: 1)
+    monkeypatch.setattr(tuner, "saturated", lambda: full)
+    ids = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
+    assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 30
+    assert (gateway.threads == {threading.get_ident()}) is full
+    assert set(campaign.recipients.values_list("status", flat=True)) == {Recipient.Status.SENT}
+    assert set(tuner.rates) == {1}  # inline chunks are measured as the others are

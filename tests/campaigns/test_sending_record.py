@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from bots.models import ContactState, Message
 from campaigns.models import Campaign, Recipient
 from campaigns.sending import effects, engine, transmit
+from campaigns.sending.inflight import InFlight
 from campaigns.sending.recovery import recipients_fail_stale_claims
 from tests.campaigns.factories import bulk_campaign_with_recipients
 
@@ -65,8 +66,10 @@ def test_R17_a_failed_flush_leaves_its_recipients_sending_without_messages(
     assert set(failed.values_list("status", "failure_code")) == {(S.FAILED, engine.UNKNOWN_OUTCOME)}
 
 
-def test_R17_an_unexpected_error_still_records_what_its_chunk_sent(settings, monkeypatch):
+@pytest.mark.parametrize("inline", [False, True], ids=["sender thread", "worker's own thread"])
+def test_R17_an_unexpected_error_still_records_what_its_chunk_sent(settings, monkeypatch, inline):
     settings.SENDING_CHUNK_SIZE = 2
+    monkeypatch.setattr(InFlight, "inline", lambda self, senders: inline)
     campaign, ids = campaign_of(8)
     real = transmit.deliver
 
