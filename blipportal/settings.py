@@ -231,7 +231,7 @@ SENDING_RESUME_AFTER_SECONDS = env.float("SENDING_RESUME_AFTER_SECONDS", default
 # The sending engine (campaigns/sending/): recipients per task, recipients claimed and recorded
 # together, and sends in flight per worker process (they hide Blip's round trip).
 SENDING_BATCH_SIZE = env.int("SENDING_BATCH_SIZE", default=500)
-SENDING_CHUNK_SIZE = env.int("SENDING_CHUNK_SIZE", default=100)
+SENDING_CHUNK_SIZE = env.int("SENDING_CHUNK_SIZE", default=250)
 SENDING_CONCURRENCY = env.int("SENDING_CONCURRENCY", default=8)
 
 WHATSAPP_GATEWAY = env("WHATSAPP_GATEWAY")

@@ -50,7 +50,9 @@ __all__ = ["SEND_ATTEMPTS", "message_id_for", "send_recipients"]
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 100  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE)
+CHUNK_SIZE = 250  # recipients claimed, sent and recorded together (setting SENDING_CHUNK_SIZE);
+# each chunk costs a fixed round of statements and commits: at 100 the database spent 0.091 ms of
+# CPU per message on a loopback fan-out, at 250 0.072 (and the workers 5 % less)
 CHUNK_SECONDS = 1  # ... but never more than this many seconds of the bot's rate limit
 CONCURRENCY = 8  # at most this many sends in flight per worker process (SENDING_CONCURRENCY);
 # how many below it is learnt from the gateway's pace (``inflight``)
