@@ -3,8 +3,9 @@
     python bench/fanout.py [--recipients 20000] [--workers 1] [--rounds 4] [--smoke]
 
 Sends every recipient of one bulk campaign through the real engine (chunks claimed in one
-statement, sent up to ``SENDING_CONCURRENCY`` at a time, as many as the worker finds fastest,
-over the blip gateway's kept-alive connections, recorded in one transaction each: Sent, channel
+statement, sent up to ``SENDING_CONCURRENCY`` at a time, as many as the worker finds fastest —
+on a full machine one, on the worker's own thread — over the blip gateway's kept-alive
+connections, recorded in one transaction each: Sent, channel
 log, routing, WhatsApp identities) with the rate limit lifted, on forked worker processes
 taking the batches ``start_sending`` makes, as Celery workers do (each settled as a Celery
 worker process is: ``blipportal.ops.memory``); and the same HTTP client posting the same

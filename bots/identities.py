@@ -9,8 +9,9 @@ that already exist twice for one person are folded together by ``bots.merge``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -136,33 +137,63 @@ def contact_record_identity(*, contact: Contact, identity: str) -> bool:
     return bool(stored)
 
 
-def contacts_record_identities(*, pairs: Iterable[tuple[Contact, str]]) -> int:
+def contacts_record_identities(
+    *, pairs: Iterable[tuple[Contact, str]], messaged: Mapping[int, dt.datetime] | None = None
+) -> int:
     """``contact_record_identity`` for many contacts at once (a chunk of sends): one UPDATE.
 
-    Only when an identity already belongs to another contact of the bot does it fall back to
-    one update per contact, which leaves that one alone. Returns how many were stored.
+    ``messaged``: contact id → when a send reached it, counted in its bot's messaging window
+    (R26, the latest time kept) by the same UPDATE (PostgreSQL: the sending engine's chunk of a
+    bot without a limit writes each contact once, not once for the window and once more for its
+    identity). Only when an identity already belongs to another contact of the bot does it fall
+    back to one update per contact, which leaves that one alone. Returns how many identities
+    were stored.
     """
-    rows: dict[int, tuple[Contact, str]] = {}
+    rows: dict[int, tuple[Contact | None, str | None]] = {}
     for contact, identity in pairs:
         try:
             rows[contact.pk] = (contact, node_identity(identity))
         except ValueError:
             continue
-    if not rows:
+    messaged = messaged or {}
+    if not rows and not messaged:
         return 0
     table = Contact._meta.db_table
     try:
         with transaction.atomic():
-            stored = update_from_values(
-                table=table,
-                rows=[(pk, identity) for pk, (_contact, identity) in rows.items()],
-                set_sql="whatsapp_identity = v.column2",
-                where_sql=f"{table}.whatsapp_identity <> v.column2",
-                types=("bigint", "text"),
-            )
+            if messaged:
+                stored = _window_and_identities(table, rows, messaged)
+            else:
+                stored = update_from_values(
+                    table=table,
+                    rows=[(pk, identity) for pk, (_contact, identity) in rows.items()],
+                    set_sql="whatsapp_identity = v.column2",
+                    where_sql=f"{table}.whatsapp_identity <> v.column2",
+                    types=("bigint", "text"),
+                )
     except IntegrityError:
+        if messaged:
+            _window_and_identities(table, {}, messaged)
         return sum(contact_record_identity(contact=c, identity=i) for c, i in rows.values())
+    changed = 0
     for pk in stored:
-        contact, identity = rows[pk]
-        contact.whatsapp_identity = identity
-    return len(stored)
+        contact, identity = rows.get(pk, (None, None))
+        if contact is not None and contact.whatsapp_identity != identity:
+            contact.whatsapp_identity = identity
+            changed += 1
+    return changed
+
+
+def _window_and_identities(table: str, rows: dict, messaged: Mapping[int, dt.datetime]):
+    """Both writes in one UPDATE per contact; a later time already counted is kept."""
+    values = [(pk, messaged.get(pk), rows.get(pk, (None, None))[1]) for pk in {*rows, *messaged}]
+    last = f"{table}.last_active_message_at"
+    return update_from_values(
+        table=table,
+        rows=values,
+        set_sql=f"last_active_message_at = CASE WHEN v.column2 IS NULL OR {last} > v.column2 "
+        f"THEN {last} ELSE v.column2 END, "
+        f"whatsapp_identity = COALESCE(v.column3, {table}.whatsapp_identity)",
+        where_sql=f"v.column2 IS NOT NULL OR {table}.whatsapp_identity <> v.column3",
+        types=("bigint", "timestamptz", "text"),
+    )

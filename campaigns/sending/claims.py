@@ -55,24 +55,29 @@ def recipients_claim(*, campaign: Campaign, ids: Sequence[int]) -> list[Recipien
     with transaction.atomic():
         if owner.messaging_limit is not None:
             claimed = _claim_within_limit(campaign, owner, ids, now)
-        elif connection.vendor == "postgresql":
-            # No limit: everyone is admitted, and counted in the window by the claim itself.
-            claimed = _claim(campaign, ids, now, count_in_window=True)
         else:
             claimed = _claim(campaign, ids, now)
-            window_admit(bot=owner, contact_ids=[r.contact_id for r in claimed], now=now)
+            if not _counted_at_record(campaign):
+                window_admit(bot=owner, contact_ids=[r.contact_id for r in claimed], now=now)
     for recipient in claimed:  # loaded once per batch with everything it points to
         _CAMPAIGN.set_cached_value(recipient, campaign)
     return claimed
 
 
-def _claim(campaign: Campaign, ids: Sequence[int], now, count_in_window=False) -> list[Recipient]:
+def _counted_at_record(campaign: Campaign) -> bool:
+    """Whether the chunk's contacts are counted in the messaging window (R26) when it is
+    recorded rather than when it is claimed: for a bot without a limit on PostgreSQL, where the
+    record writes each contact anyway (the identities its sends looked up, R18) and the count
+    goes into that one write. Nothing waits on the count then: it is kept should the bot move to
+    a limited tier. A bot with a limit is admitted and counted at the claim, before it sends."""
+    return connection.vendor == "postgresql" and campaign.bot.top_level.messaging_limit is None
+
+
+def _claim(campaign: Campaign, ids: Sequence[int], now) -> list[Recipient]:
     """The compare-and-set itself: the rows won, with their contacts, in id order.
 
     On PostgreSQL the rows come back from the UPDATE itself (a CTE joined to the contacts);
-    elsewhere a SELECT of the ids it returned follows. ``count_in_window`` (PostgreSQL): the
-    same statement counts the contacts in the bot's messaging window (R26), as ``window_admit``
-    does for a bot without a limit.
+    elsewhere a SELECT of the ids it returned follows.
     """
     if not ids:
         return []
@@ -81,7 +86,7 @@ def _claim(campaign: Campaign, ids: Sequence[int], now, count_in_window=False) -
     where_sql = f"{where} AND campaign_id = %s AND status = %s"
     params = [S.SENDING, now, *params, campaign.pk, S.PENDING]
     if connection.vendor == "postgresql":
-        return _claim_returning_rows(set_sql, where_sql, params, now, count_in_window)
+        return _claim_returning_rows(set_sql, where_sql, params, now)
     won = update_returning(
         table=_TABLE, set_sql=set_sql, where_sql=where_sql, params=params, returning="id"
     )
@@ -138,27 +143,16 @@ _CONTACT = Recipient._meta.get_field("contact")
 _CAMPAIGN = Recipient._meta.get_field("campaign")
 
 
-def _claim_returning_rows(
-    set_sql: str, where_sql: str, params: list, now, count_in_window: bool
-) -> list[Recipient]:
+def _claim_returning_rows(set_sql: str, where_sql: str, params: list, now) -> list[Recipient]:
     contacts = Contact._meta.db_table
     columns = [f"won.{f.column}" for f in _RECIPIENT_COLUMNS.fields]
     columns += [f"c.{f.column}" for f in _CONTACT_COLUMNS.fields]
     # Table and column names come from the models; the values travel as parameters.
     with_sql = f"WITH won AS (UPDATE {_TABLE} SET {set_sql} WHERE {where_sql} RETURNING *)"  # noqa: S608
-    if not count_in_window:
-        source = contacts
-    else:  # the contacts come back from their own UPDATE: the window count (R26)
-        with_sql += (
-            f", c AS (UPDATE {contacts} SET last_active_message_at = %s FROM won "  # noqa: S608
-            f"WHERE {contacts}.id = won.contact_id RETURNING {contacts}.*)"
-        )
-        params = [*params, now]
-        source = "c"
     with connection.cursor() as cursor:
         cursor.execute(
             f"{with_sql} SELECT {', '.join(columns)} FROM won "  # noqa: S608
-            f"JOIN {source} c ON c.id = won.contact_id ORDER BY won.id",
+            f"JOIN {contacts} c ON c.id = won.contact_id ORDER BY won.id",
             [adapt_value(value) for value in params],
         )
         rows = cursor.fetchall()
@@ -220,12 +214,19 @@ def recipients_record(
     failed = [o for o in outcomes if isinstance(o, Failure)]
     if not outcomes and not identities:
         return 0
+    messaged = {}
+    if _counted_at_record(campaign):  # claimed, so counted in the window (R26), at its claim time
+        messaged = {
+            o.recipient.contact_id: o.recipient.claimed_at
+            for o in outcomes
+            if o.recipient.claimed_at is not None
+        }
     for attempt in range(2):
         try:
             with transaction.atomic():
                 won = _record_sent(campaign, sent)
                 _record_failed(campaign, failed)
-                contacts_record_identities(pairs=identities)
+                contacts_record_identities(pairs=identities, messaged=messaged)
             break
         except (IntegrityError, OperationalError):
             if attempt:

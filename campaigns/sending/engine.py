@@ -6,7 +6,8 @@ claims the chunk (``claims.recipients_claim``: Pending → Sending, compare-and-
 whatever retries, crashes or concurrent workers), its sends go out several at a time (at most
 ``SENDING_CONCURRENCY``; how many is learnt from the gateway's pace, ``inflight``) over
 kept-alive connections (``transmit``), then one transaction records the whole chunk
-(``claims.recipients_record``) — while the next chunk's sends are already going out. A send
+(``claims.recipients_record``) — while the next chunk's sends are already going out (on a
+full machine with one sender, on the worker's own thread, one after the other). A send
 whose answer was lost is never retried: the recipient ends Failed "unknown outcome" unless a
 delivery event later proves it arrived. A worker dying mid-batch leaves at most its two chunks
 in flight Sending, which recovery settles the same way.

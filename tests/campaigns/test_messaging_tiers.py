@@ -105,8 +105,9 @@ def test_R26_unlimited_tier_never_defers(clock):
     campaign, ids = sending_campaign(bot, 300)
     assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 300
     assert not campaign.recipients.filter(deferred_until__isnull=False).exists()
-    # ... and still counts every contact sent in the window (on PostgreSQL the claim's own
-    # statement does it), should the bot move to a limited tier.
+    # ... and still counts every contact sent in the window, at its claim time (on PostgreSQL
+    # the record's one write of each contact does it, with its identity), should the bot move
+    # to a limited tier.
     contacts = Contact.objects.filter(recipients__campaign=campaign)
     assert contacts.filter(last_active_message_at=clock.now).count() == 300
 

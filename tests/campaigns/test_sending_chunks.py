@@ -1,12 +1,15 @@
 """The engine's chunks: sends in flight together, kept-alive connections, bulk identities."""
 
+import datetime as dt
 import threading
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bots.identities import contacts_record_identities
+from bots.models import Bot, Contact
 from campaigns.models import Campaign, Recipient
 from campaigns.sending import engine, transmit
 from tests.bots.factories import ContactFactory
@@ -67,31 +70,58 @@ def test_connections_are_kept_alive_across_sends_and_chunks(settings, fake):
     assert fake.connections_opened <= 3
 
 
-def test_R18_identities_looked_up_by_a_chunk_are_stored_in_one_statement(settings, fake):
+@pytest.mark.parametrize("limited", [False, True], ids=["no limit", "a limited tier"])
+def test_R18_identities_looked_up_by_a_chunk_are_stored_in_one_statement(settings, fake, limited):
     settings.SENDING_CHUNK_SIZE = 20
     campaign, ids = sending_campaign(12)
+    tier = Bot.MessagingTier.TIER_2K if limited else Bot.MessagingTier.UNLIMITED
+    Bot.objects.filter(pk=campaign.bot_id).update(messaging_tier=tier)
     with CaptureQueriesContext(connection) as queries:
         engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids)
-    stores = [
-        q
-        for q in queries
-        if q["sql"].replace('"', "").startswith("UPDATE bots_contact SET whatsapp_identity")
+    writes = [
+        q["sql"] for q in queries if q["sql"].replace('"', "").startswith("UPDATE bots_contact")
     ]
+    stores = [sql for sql in writes if "whatsapp_identity" in sql.split(" FROM ")[0]]
     assert len(stores) == 1
+    # R26 too: on PostgreSQL a bot without a limit has its window count in that same write, one
+    # per contact and chunk; a limited one (or elsewhere) is admitted and counted at the claim.
+    assert len(writes) == (1 if connection.vendor == "postgresql" and not limited else 2)
     for recipient in campaign.recipients.select_related("contact"):
         contact = recipient.contact
         assert contact.whatsapp_identity == contact.phone[1:] + "@wa.gw.msging.net"
+        assert contact.last_active_message_at == recipient.claimed_at
 
 
-def test_R18_an_identity_held_by_another_contact_is_left_and_the_others_stored():
+def test_R26_a_contact_counted_later_in_the_window_keeps_its_later_time():
+    """The record counts its contacts at their claim time; a send claimed after it (another
+    campaign's, recorded first) must not be moved back, nor an identity taken away."""
+    now = timezone.now()
+    later, fresh = ContactFactory(), ContactFactory()
+    Contact.objects.filter(pk=later.pk).update(last_active_message_at=now + dt.timedelta(minutes=5))
+    stored = contacts_record_identities(
+        pairs=[(fresh, "5511900000009@wa.gw.msging.net")], messaged={later.pk: now, fresh.pk: now}
+    )
+    assert stored == 1
+    later.refresh_from_db()
+    fresh.refresh_from_db()
+    assert later.last_active_message_at == now + dt.timedelta(minutes=5)
+    assert later.whatsapp_identity == ""
+    assert fresh.last_active_message_at == now
+    assert fresh.whatsapp_identity == "5511900000009@wa.gw.msging.net"
+
+
+@pytest.mark.parametrize("counted", [False, True], ids=["identities", "with the window count"])
+def test_R18_an_identity_held_by_another_contact_is_left_and_the_others_stored(counted):
     first, second = ContactFactory(), ContactFactory()
     holder = ContactFactory(bot=second.bot, whatsapp_identity="5511900000002@wa.gw.msging.net")
+    now = timezone.now()
     stored = contacts_record_identities(
         pairs=[
             (first, "5511900000001@wa.gw.msging.net"),
             (second, "5511900000002@wa.gw.msging.net"),
             (second, "not an identity"),  # refused, like contact_record_identity does
-        ]
+        ],
+        messaged={first.pk: now, second.pk: now} if counted else None,
     )
     assert stored == 1
     first.refresh_from_db()
@@ -100,6 +130,9 @@ def test_R18_an_identity_held_by_another_contact_is_left_and_the_others_stored()
     assert second.whatsapp_identity == ""
     holder.refresh_from_db()
     assert holder.whatsapp_identity == "5511900000002@wa.gw.msging.net"
+    # R26: the conflict takes nothing from the window count.
+    expected = now if counted else None
+    assert (first.last_active_message_at, second.last_active_message_at) == (expected, expected)
 
 
 @pytest.mark.parametrize(
