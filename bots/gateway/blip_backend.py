@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 from django.conf import settings
 
 from bots.gateway.blip import BlipClient, PermanentGatewayError
 from bots.identities import contact_record_identity
-
-_IDENTITY_CACHE_SIZE = 200_000
 
 
 class BlipGateway:
@@ -18,7 +15,6 @@ class BlipGateway:
 
     # Clients keep connections alive, so they are shared by every gateway of the process.
     _clients: dict[tuple[str, str, float], BlipClient] = {}
-    _identities: OrderedDict[tuple[str, str, str], str] = OrderedDict()
     _lock = threading.Lock()
 
     def __init__(
@@ -35,15 +31,15 @@ class BlipGateway:
         self.timeout = timeout or getattr(settings, "BLIP_TIMEOUT_SECONDS", 10.0)
         self._resolved: dict[int, tuple] | None = {} if defer_identities else None
         self._by_bot: dict[int, BlipClient] = {}  # bot id → its pooled client, for this gateway
+        self._looked_up: dict[int, str] = {}  # contact id → the identity this gateway looked up
 
     @classmethod
     def reset_caches(cls) -> None:
-        """Forget pooled clients and looked-up identities (tests switch fake servers)."""
+        """Forget pooled clients (tests switch fake servers)."""
         with cls._lock:
             for client in cls._clients.values():
                 client.close()
             cls._clients.clear()
-            cls._identities.clear()
 
     def client(self, bot) -> BlipClient:
         # A sub-bot has no channel of its own: the router's key speaks for it.
@@ -64,28 +60,22 @@ class BlipGateway:
         return client
 
     def identity(self, *, bot, contact) -> str:
-        """The contact's WhatsApp node: the one on record, else looked up once and kept (R18).
+        """The contact's WhatsApp node: the one on record, else looked up and kept (R18).
 
-        A lookup is a command round trip; its answer is stored on the contact, so a reply from
-        that identity finds the contact, and is cached for the process meanwhile.
+        A lookup is a command round trip; its answer is stored on the contact (at once, or with
+        the sending engine's chunk: ``defer_identities``), so the contact's next send and a
+        reply from that identity find it there. This gateway remembers it meanwhile: a send sets
+        the context, then sends, and both need it. No cache outlives the gateway: the contacts
+        are the cache, and a process-wide one grew with every contact a worker ever sent to (a
+        sending worker walked and kept up to 200,000 of them for nothing).
         """
         if contact.whatsapp_identity:
             return contact.whatsapp_identity
-        kept = self._resolved.get(contact.pk) if self._resolved else None
-        if kept is not None:  # looked up for this contact's send a moment ago
-            return kept[1]
-        cache_key = (self.base_url, bot.top_level.slug, contact.phone)
-        with self._lock:
-            identity = self._identities.get(cache_key)
-        if identity is not None:
+        identity = self._looked_up.get(contact.pk)
+        if identity is None:
+            identity = self.client(bot).resolve_identity(contact.phone)
+            self._looked_up[contact.pk] = identity
             self._keep(contact, identity)
-            return identity
-        identity = self.client(bot).resolve_identity(contact.phone)
-        self._keep(contact, identity)
-        with self._lock:
-            self._identities[cache_key] = identity
-            while len(self._identities) > _IDENTITY_CACHE_SIZE:
-                self._identities.popitem(last=False)
         return identity
 
     def _keep(self, contact, identity: str) -> None:
