@@ -19,6 +19,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -185,11 +186,29 @@ def campaign_counts(*, campaign_id: int) -> dict[str, int]:
     return counts
 
 
+def _not_done_yet(campaign_id: int) -> bool:
+    """True when the campaign is not Sending or still has a recipient Pending or Sending: one
+    raw statement on the (campaign, status) index. Every batch asks, nearly always to hear so;
+    the ORM's two queries cost more to compile than the answer."""
+    campaigns, recipients = Campaign._meta.db_table, Recipient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.status <> %s OR EXISTS (SELECT 1 FROM {recipients} r "  # noqa: S608
+            f"WHERE r.campaign_id = c.id AND r.status IN (%s, %s)) FROM {campaigns} c "
+            "WHERE c.id = %s",
+            [CampaignStatus.SENDING, S.PENDING, S.SENDING, campaign_id],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])  # an unknown campaign: the ORM's lookup below says so
+
+
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
     """Sending → Sent / Sent with failures / Failed once no recipient is Pending or Sending.
 
     Compare-and-set on Sending: when several batches end at once, exactly one moves it.
     """
+    if _not_done_yet(campaign_id):
+        return False
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status != CampaignStatus.SENDING:
         return False

@@ -194,3 +194,24 @@ def test_components_fill_header_body_and_url_button():
     assert render_body(template, params) == "Oi Ana, veja isto"
     with pytest.raises(ValueError):
         components_for(template, {"body": ["Ana", "isto"], "header": None, "button": "abc"})
+
+
+def test_a_batch_asks_whether_its_campaign_is_done_in_one_statement(django_assert_num_queries):
+    """Every batch ends by asking; until the last one, one raw statement answers "not yet"."""
+    campaign = bulk_campaign_with_recipients(2, status=Campaign.Status.SENDING)
+    first, second = campaign.recipients.order_by("pk")
+    Recipient.objects.filter(pk=first.pk).update(status=Recipient.Status.SENT)
+    for status in (Recipient.Status.PENDING, Recipient.Status.SENDING):
+        Recipient.objects.filter(pk=second.pk).update(status=status)
+        with django_assert_num_queries(1):
+            assert engine.campaign_finish_if_done(campaign_id=campaign.pk) is False
+    Recipient.objects.filter(pk=second.pk).update(
+        status=Recipient.Status.FAILED, failure_code="gateway_permanent", failure_reason="no"
+    )
+    assert engine.campaign_finish_if_done(campaign_id=campaign.pk) is True
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT_WITH_FAILURES
+    with django_assert_num_queries(1):  # no longer Sending: nothing more to do
+        assert engine.campaign_finish_if_done(campaign_id=campaign.pk) is False
+    with pytest.raises(Campaign.DoesNotExist):
+        engine.campaign_finish_if_done(campaign_id=campaign.pk + 1000)
