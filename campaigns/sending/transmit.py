@@ -1,9 +1,10 @@
 """Sending the claimed recipients of a chunk, several at a time: HTTP only, no database.
 
-Each send runs on a thread of the worker's pool: the checks that need no query (opted out,
-parameters), the reply context, the rate limit and the template itself, with transient failures
-retried. What comes back is a ``SentRecord`` or a ``Failure`` for the record step; the threads
-never touch the database (each would open a connection of its own).
+Each send runs on a thread of the worker's pool (or, on a full machine with one sender, on the
+worker's own thread): the checks that need no query (opted out, parameters), the reply context,
+the rate limit and the template itself, with transient failures retried. What comes back is a
+``SentRecord`` or a ``Failure`` for the record step; the sends never touch the database (a pool
+thread would open a connection of its own).
 """
 
 from __future__ import annotations
