@@ -189,18 +189,24 @@ class CountingGateway:
         return []
 
 
+def at_one_sender(settings, monkeypatch, gateway, n: int):
+    """A Sending campaign of ``n`` recipients in chunks of 10 through ``gateway``, the tuner held
+    at one sender: (campaign, recipient ids, tuner)."""
+    settings.SENDING_CHUNK_SIZE = 10
+    monkeypatch.setattr(engine, "get_gateway", lambda **options: gateway)
+    campaign = bulk_campaign_with_recipients(n, status=Campaign.Status.SENDING)
+    tuner = inflight.in_flight_for(bot_id=campaign.bot_id, ceiling=8)
+    monkeypatch.setattr(tuner, "choose", lambda: 1)
+    return campaign, list(campaign.recipients.order_by("pk").values_list("pk", flat=True)), tuner
+
+
 @pytest.mark.django_db
 def test_the_engine_keeps_in_flight_what_the_tuner_chose_across_chunks(settings, monkeypatch):
     """With the tuner at one sender, the next chunk's sender waits for the one before: never
     two sends at once, although the next chunk starts while the one before is recorded."""
-    settings.SENDING_CHUNK_SIZE = 10
     settings.SENDING_CONCURRENCY = 8
     gateway = CountingGateway()
-    monkeypatch.setattr(engine, "get_gateway", lambda **options: gateway)
-    campaign = bulk_campaign_with_recipients(60, status=Campaign.Status.SENDING)
-    tuner = inflight.in_flight_for(bot_id=campaign.bot_id, ceiling=8)
-    monkeypatch.setattr(tuner, "choose", lambda: 1)
-    ids = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
+    campaign, ids, tuner = at_one_sender(settings, monkeypatch, gateway, 60)
     assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 60
     assert gateway.most == 1
     assert set(campaign.recipients.values_list("status", flat=True)) == {Recipient.Status.SENT}
@@ -275,14 +281,9 @@ class ThreadNotingGateway(CountingGateway):
 @pytest.mark.django_db
 @pytest.mark.parametrize("full", [True, False], ids=["full machine", "spare cores"])
 def test_the_engine_sends_on_its_own_thread_when_the_tuner_says_inline(settings, monkeypatch, full):
-    settings.SENDING_CHUNK_SIZE = 10
     gateway = ThreadNotingGateway()
-    monkeypatch.setattr(engine, "get_gateway", lambda **options: gateway)
-    campaign = bulk_campaign_with_recipients(30, status=Campaign.Status.SENDING)
-    tuner = inflight.in_flight_for(bot_id=campaign.bot_id, ceiling=8)
-    monkeypatch.setattr(tuner, "choose", lambda: 1)
+    campaign, ids, tuner = at_one_sender(settings, monkeypatch, gateway, 30)
     monkeypatch.setattr(tuner, "saturated", lambda: full)
-    ids = list(campaign.recipients.order_by("pk").values_list("pk", flat=True))
     assert engine.send_recipients(campaign_id=campaign.pk, recipient_ids=ids) == 30
     assert (gateway.threads == {threading.get_ident()}) is full
     assert set(campaign.recipients.values_list("status", flat=True)) == {Recipient.Status.SENT}
